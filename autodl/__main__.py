@@ -1,0 +1,5 @@
+import sys
+
+from autodl.cli import main
+
+sys.exit(main())

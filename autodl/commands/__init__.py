@@ -1,0 +1,1 @@
+"""One module per ``autodl`` verb (see ``autodl/cli.py`` for the contract)."""

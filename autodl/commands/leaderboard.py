@@ -1,0 +1,15 @@
+"""`autodl leaderboard` (not implemented yet)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "leaderboard (not implemented yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def main(args: argparse.Namespace) -> int:
+    raise SystemExit("autodl leaderboard: not implemented yet")

@@ -1,0 +1,15 @@
+"""`autodl run` (not implemented yet)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "run (not implemented yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def main(args: argparse.Namespace) -> int:
+    raise SystemExit("autodl run: not implemented yet")

@@ -1,0 +1,311 @@
+"""The files that ingestion and scoring exchange, read and written in one place.
+
+An ingestion program writes into its output (prediction) folder:
+
+- ``start.txt`` (YAML): ``ingestion_pid``, ``task_name``, ``time_budget``,
+  ``start_time``, then one ``k: <epoch seconds>`` line per prediction;
+- ``<task>.predict_<k>``: one text line per test example, ``output_dim`` numbers in
+  ``'{:g}'`` format, each followed by a space (the 2019 writer's exact bytes);
+- ``end.txt`` (YAML): ``ingestion_duration``, ``ingestion_success``, ``end_time``.
+
+A scoring program reads those and writes ``scores.txt`` / ``scores.json``. Nothing
+here imports ingestion or scoring code: any producer of these files is welcome.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+START_FILE = "start.txt"
+END_FILE = "end.txt"
+_PREDICTION_RE = re.compile(r"^(?P<task>.+)\.predict_(?P<k>\d+)$")
+
+
+class ProtocolError(ValueError):
+    """A protocol file is missing or malformed; the message names the file."""
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Readers never see a half-written file: they see the old one or the new one.
+    """
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def is_temporary(name: str) -> bool:
+    """True for the names :func:`atomic_write` uses while a file is being written."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+# --------------------------------------------------------------------------- start.txt
+
+
+@dataclass
+class StartInfo:
+    """The content of ``start.txt``: the run's identity and the prediction timestamps."""
+
+    ingestion_pid: int
+    task_name: str
+    time_budget: float
+    start_time: float
+    timestamps: dict[int, float] = field(default_factory=dict)
+
+
+def _fmt_number(x: float | int) -> str:
+    # str() of a float is its shortest round-trip repr, as the reference writes it.
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return str(x)
+
+
+def write_start(
+    output_dir: str | os.PathLike[str],
+    *,
+    ingestion_pid: int,
+    task_name: str,
+    time_budget: float,
+    start_time: float,
+) -> Path:
+    """Write a fresh ``start.txt`` (atomically) and return its path."""
+    path = Path(output_dir) / START_FILE
+    text = (
+        f"ingestion_pid: {int(ingestion_pid)}\n"
+        f"task_name: {task_name}\n"
+        f"time_budget: {_fmt_number(time_budget)}\n"
+        f"start_time: {float(start_time)!r}\n"
+    )
+    atomic_write(path, text)
+    return path
+
+
+def append_prediction_time(output_dir: str | os.PathLike[str], k: int, timestamp: float) -> None:
+    """Append ``k: <timestamp>`` to ``start.txt``, as the reference does after prediction k."""
+    with open(Path(output_dir) / START_FILE, "a", encoding="utf-8") as f:
+        f.write(f"{int(k)}: {float(timestamp)!r}\n")
+
+
+def _parse_yaml_mapping(path: Path) -> dict[Any, Any]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError(f"{path}: file not found") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ProtocolError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{path}: expected 'key: value' lines, got {type(data).__name__}")
+    return data
+
+
+def read_start(output_dir: str | os.PathLike[str]) -> StartInfo:
+    """Read ``start.txt`` from a prediction folder.
+
+    Raises :class:`ProtocolError` naming the file and field when it is missing or malformed.
+    """
+    path = Path(output_dir) / START_FILE
+    data = _parse_yaml_mapping(path)
+    try:
+        info = StartInfo(
+            ingestion_pid=int(data.get("ingestion_pid", -1)),
+            task_name=str(data["task_name"]),
+            time_budget=float(data["time_budget"]),
+            start_time=float(data["start_time"]),
+        )
+    except KeyError as e:
+        raise ProtocolError(f"{path}: missing field {e.args[0]!r}") from None
+    except (TypeError, ValueError) as e:
+        raise ProtocolError(f"{path}: bad value: {e}") from None
+    for key, value in data.items():
+        if isinstance(key, int) and not isinstance(key, bool):
+            try:
+                info.timestamps[key] = float(value)
+            except (TypeError, ValueError):
+                raise ProtocolError(f"{path}: timestamp of prediction {key} is {value!r}") from None
+    return info
+
+
+# --------------------------------------------------------------------------- end.txt
+
+
+@dataclass
+class EndInfo:
+    ingestion_duration: float
+    ingestion_success: int
+    end_time: float
+
+
+def write_end(
+    output_dir: str | os.PathLike[str],
+    *,
+    ingestion_duration: float,
+    ingestion_success: bool | int,
+    end_time: float,
+) -> Path:
+    """Write ``end.txt`` (atomically): its appearance tells scoring that ingestion ended."""
+    path = Path(output_dir) / END_FILE
+    text = (
+        f"ingestion_duration: {float(ingestion_duration)!r}\n"
+        f"ingestion_success: {int(bool(ingestion_success))}\n"
+        f"end_time: {float(end_time)!r}\n"
+    )
+    atomic_write(path, text)
+    return path
+
+
+def read_end(output_dir: str | os.PathLike[str]) -> EndInfo | None:
+    """Read ``end.txt``; ``None`` when ingestion has not ended (no file yet)."""
+    path = Path(output_dir) / END_FILE
+    if not path.exists():
+        return None
+    data = _parse_yaml_mapping(path)
+    try:
+        return EndInfo(
+            ingestion_duration=float(data.get("ingestion_duration", 0.0)),
+            ingestion_success=int(data.get("ingestion_success", 0)),
+            end_time=float(data.get("end_time", 0.0)),
+        )
+    except (TypeError, ValueError) as e:
+        raise ProtocolError(f"{path}: bad value: {e}") from None
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def prediction_name(task_name: str, k: int) -> str:
+    return f"{task_name}.predict_{int(k)}"
+
+
+def format_prediction(prediction: np.ndarray) -> bytes:
+    """The reference writer's bytes for a 2-D prediction: ``'{:g} '`` per value, a line per row.
+
+    One ``%`` formatting over the whole array instead of a write per value; ``'%g'`` and
+    ``'{:g}'`` print floats identically (``nan``, ``inf`` included).
+    """
+    import numpy as np
+
+    arr = np.asarray(prediction, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"a prediction must be 2-D (num_test, output_dim), got shape {arr.shape}")
+    n, d = arr.shape
+    if n == 0:
+        return b""
+    row = "%g " * d + "\n"
+    # Chunks bound the size of the intermediate tuple on very large predictions.
+    chunk = max(1, 1_000_000 // max(d, 1))
+    parts = []
+    for i in range(0, n, chunk):
+        block = arr[i : i + chunk]
+        parts.append((row * len(block)) % tuple(block.ravel().tolist()))
+    return "".join(parts).encode("ascii")
+
+
+def write_prediction(
+    output_dir: str | os.PathLike[str], task_name: str, k: int, prediction: np.ndarray
+) -> Path:
+    """Write ``<task>.predict_<k>`` atomically (temporary name, then rename)."""
+    path = Path(output_dir) / prediction_name(task_name, k)
+    atomic_write(path, format_prediction(prediction))
+    return path
+
+
+def list_predictions(prediction_dir: str | os.PathLike[str]) -> list[tuple[str, int, Path]]:
+    """Every complete ``<task>.predict_<k>`` file of a folder as ``(task, k, path)``, by k.
+
+    Temporary files of an atomic write are never listed, so a reader never sees a file
+    that is still being written by a protocol-following producer.
+    """
+    found = []
+    for entry in os.scandir(prediction_dir):
+        if not entry.is_file() or is_temporary(entry.name):
+            continue
+        m = _PREDICTION_RE.match(entry.name)
+        if m:
+            found.append((m["task"], int(m["k"]), Path(entry.path)))
+    found.sort(key=lambda t: (t[1], t[0]))
+    return found
+
+
+def read_matrix(path: str | os.PathLike[str], *, name: str = "file") -> np.ndarray:
+    """Read a whitespace-separated text matrix (a prediction or a solution) as float64 2-D.
+
+    Raises :class:`ProtocolError` naming the file and line for ragged rows or non-numbers.
+    """
+    import numpy as np
+
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise ProtocolError(f"{path}: {name} not found") from None
+    lines = [ln for ln in text.split(b"\n") if ln.strip()]
+    if not lines:
+        return np.zeros((0, 0), dtype=np.float64)
+    width = len(lines[0].split())
+    try:
+        arr = np.array(b" ".join(lines).split(), dtype=np.float64)
+    except ValueError:
+        for i, ln in enumerate(lines, 1):
+            for tok in ln.split():
+                try:
+                    float(tok)
+                except ValueError:
+                    raise ProtocolError(
+                        f"{path}: line {i}: {tok.decode(errors='replace')!r} is not a number"
+                    ) from None
+        raise
+    if arr.size != width * len(lines):
+        for i, ln in enumerate(lines, 1):
+            if len(ln.split()) != width:
+                raise ProtocolError(
+                    f"{path}: line {i} has {len(ln.split())} values, line 1 has {width}"
+                )
+    return arr.reshape(len(lines), width)
+
+
+# --------------------------------------------------------------------------- solutions
+
+
+def find_solution(solution_dir: str | os.PathLike[str]) -> tuple[str, Path]:
+    """The single ``*.solution`` file of a folder and its task name (name before the first dot)."""
+    solution_dir = Path(solution_dir)
+    if solution_dir.is_file() and solution_dir.name.endswith(".solution"):
+        return solution_dir.name.split(".")[0], solution_dir
+    if not solution_dir.is_dir():
+        raise ProtocolError(f"{solution_dir}: solution folder not found")
+    found = sorted(solution_dir.glob("*.solution"))
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) or "none"
+        raise ProtocolError(
+            f"{solution_dir}: expected exactly one *.solution file, found {len(found)} ({names})"
+        )
+    return found[0].name.split(".")[0], found[0]
