@@ -309,3 +309,136 @@ def find_solution(solution_dir: str | os.PathLike[str]) -> tuple[str, Path]:
             f"{solution_dir}: expected exactly one *.solution file, found {len(found)} ({names})"
         )
     return found[0].name.split(".")[0], found[0]
+
+
+# --------------------------------------------------------------------------- score files
+
+SCORES_TXT = "scores.txt"
+SCORES_JSON = "scores.json"
+LEARNING_CURVE_JSON = "learning_curve.json"
+
+
+def _fmt_score_value(x: float | int) -> str:
+    # The 2019 program printed Python numbers with str(): floats as their shortest
+    # round-trip repr, and the integer 0 for the score and duration of an empty curve.
+    if isinstance(x, bool):
+        return str(int(x))
+    if isinstance(x, int):
+        return str(x)
+    return repr(float(x))
+
+
+def _fmt_score_list(values: list[float] | tuple[float, ...]) -> str:
+    return "[" + ", ".join(_fmt_score_value(v) for v in values) + "]"
+
+
+def write_scores_txt(
+    score_dir: str | os.PathLike[str],
+    *,
+    score: float | int,
+    duration: float | int,
+    timestamps: list[float] | tuple[float, ...],
+    nauc_scores: list[float] | tuple[float, ...],
+    accuracy: list[float] | tuple[float, ...] | None = None,
+) -> Path:
+    """Write ``scores.txt`` in the 2019 layout (atomically) and return its path.
+
+    ``score: <ALC>``, ``Duration: <s>``, ``timestamps: [...]``, ``nauc_scores: [...]`` and,
+    for multi-class tasks only (``accuracy`` not None), ``accuracy: [...]``. The lines are
+    YAML, so CodaLab and Codabench both read them.
+    """
+    lines = [
+        f"score: {_fmt_score_value(score)}",
+        f"Duration: {_fmt_score_value(duration)}",
+        f"timestamps: {_fmt_score_list(timestamps)}",
+        f"nauc_scores: {_fmt_score_list(nauc_scores)}",
+    ]
+    if accuracy is not None:
+        lines.append(f"accuracy: {_fmt_score_list(accuracy)}")
+    path = Path(score_dir) / SCORES_TXT
+    atomic_write(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _json_ready(value: Any) -> Any:
+    # JSON has no NaN/Infinity: a platform's parser would choke, so they become null.
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> Path:
+    import json
+
+    atomic_write(path, json.dumps(_json_ready(data), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProtocolError(f"{path}: file not found") from None
+    except ValueError as e:
+        raise ProtocolError(f"{path}: not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def write_scores_json(score_dir: str | os.PathLike[str], scores: dict[str, Any]) -> Path:
+    """Write ``scores.json`` (flat JSON object, atomically; NaN written as null).
+
+    Keys written by ``autodl score``: ``score`` (= ``alc``), ``alc``, ``duration``, ``nauc``
+    and ``accuracy`` (of the last prediction; accuracy null unless multi-class),
+    ``num_predictions``, ``status``, ``error`` and the others listed in docs/scoring.md.
+    """
+    return _write_json(Path(score_dir) / SCORES_JSON, dict(scores))
+
+
+def read_scores(score_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The scores of a score folder: ``scores.json``, else ``scores.txt`` (e.g. from the 2019
+    program) read as YAML with ``Duration`` also given as ``duration``.
+
+    Raises :class:`ProtocolError` when neither file exists or the one found is malformed.
+    """
+    score_dir = Path(score_dir)
+    json_path = score_dir / SCORES_JSON
+    if json_path.exists():
+        return _read_json(json_path)
+    txt_path = score_dir / SCORES_TXT
+    if not txt_path.exists():
+        raise ProtocolError(f"{score_dir}: neither {SCORES_JSON} nor {SCORES_TXT} found")
+    data = {str(k): v for k, v in _parse_yaml_mapping(txt_path).items()}
+    if "Duration" in data and "duration" not in data:
+        data["duration"] = data["Duration"]
+    if "score" not in data:
+        raise ProtocolError(f"{txt_path}: missing field 'score'")
+    return data
+
+
+def write_learning_curve(score_dir: str | os.PathLike[str], record: dict[str, Any]) -> Path:
+    """Write ``learning_curve.json``: ``task``, ``time_budget``, ``t0``, ``timestamps``
+    (seconds since start, the points on the curve in time order), ``nauc``, ``accuracy``
+    (list or null) and ``alc``."""
+    return _write_json(Path(score_dir) / LEARNING_CURVE_JSON, dict(record))
+
+
+def read_learning_curve(score_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``learning_curve.json`` and check its fields; raises :class:`ProtocolError`."""
+    path = Path(score_dir) / LEARNING_CURVE_JSON
+    data = _read_json(path)
+    for key in ("time_budget", "timestamps", "nauc"):
+        if key not in data:
+            raise ProtocolError(f"{path}: missing field {key!r}")
+    if len(data["timestamps"]) != len(data["nauc"]):
+        raise ProtocolError(
+            f"{path}: {len(data['timestamps'])} timestamps but {len(data['nauc'])} nauc scores"
+        )
+    return data

@@ -1,15 +1,76 @@
-"""`autodl ingest` (not implemented yet)."""
+"""`autodl ingest`: run a submission's model.py on one task under a time budget."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-HELP = "ingest (not implemented yet)"
+HELP = "run a submission's model.py on one task, recording a prediction per train/test round"
+
+
+def _both(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
+    """An option under its reference spelling (--time_budget) and the dashed one."""
+    parser.add_argument(f"--{name}", f"--{name.replace('_', '-')}", dest=name, **kwargs)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    _both(parser, "dataset_dir", required=True, help="task folder (holding <name>.data)")
+    _both(parser, "output_dir", required=True, help="prediction folder written by ingestion")
+    _both(parser, "code_dir", required=True, help="submission folder or zip (model.py at root)")
+    _both(parser, "ingestion_program_dir", default=None, help="accepted for compatibility")
+    _both(parser, "score_dir", default=None, help="accepted for compatibility")
+    _both(parser, "time_budget", type=float, default=1200.0, help="seconds (default 1200)")
+    _both(
+        parser,
+        "construction_budget",
+        type=float,
+        default=1200.0,
+        help="seconds for loading, import and Model(metadata); not counted in the time budget",
+    )
+    _both(parser, "gpus", default=None, help="CUDA_VISIBLE_DEVICES of the model: 0,1 | all | none")
+    _both(parser, "memory_limit", default=None, help="worker memory cap, e.g. 8G (RLIMIT_DATA)")
+    _both(parser, "max_processes", type=int, default=None, help="process/thread cap (RLIMIT_NPROC)")
+    _both(parser, "cpu_threads", type=int, default=None, help="OMP/MKL/TF/torch thread count")
+    _both(
+        parser,
+        "worker_uid",
+        type=int,
+        default=65534,
+        help="uid of the model when ingestion runs as root (default 65534; -1 keeps root)",
+    )
+    _both(parser, "kill_grace", type=float, default=2.0, help="seconds between TERM and KILL")
+    _both(parser, "max_output", default="10M", help="worker output echoed before dropping")
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", default=None,
+        help="no live status line even on a terminal",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    raise SystemExit("autodl ingest: not implemented yet")
+    from autodl.ingestion.limits import parse_size
+    from autodl.ingestion.supervisor import HarnessError, IngestionOptions, ingest
+
+    try:
+        options = IngestionOptions(
+            time_budget=args.time_budget,
+            construction_budget=args.construction_budget,
+            gpus=args.gpus,
+            memory=parse_size(args.memory_limit),
+            max_processes=args.max_processes,
+            cpu_threads=args.cpu_threads,
+            worker_uid=None if args.worker_uid < 0 else args.worker_uid,
+            kill_grace=args.kill_grace,
+            max_output_bytes=parse_size(args.max_output) or 0,
+            progress=args.progress,
+            hide_command_line=True,
+        )
+        result = ingest(args.dataset_dir, args.output_dir, args.code_dir, options)
+    except (HarnessError, ValueError) as e:
+        print(f"autodl ingest: {e}", file=sys.stderr)
+        return 2
+    line = f"[ingestion] {result.task_name}: {result.status}, {result.num_predictions} predictions"
+    line += f" in {result.ingestion_duration:.2f} s"
+    if result.error:
+        line += f": {result.error}"
+    print(line, file=sys.stderr)
+    return 1 if result.harness_failure else 0

@@ -1,15 +1,103 @@
-"""`autodl run` (not implemented yet)."""
+"""`autodl run`: one submission on one dataset, ingestion and scoring side by side."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-HELP = "run (not implemented yet)"
+HELP = (
+    "run one submission on one dataset with live scoring "
+    "(default: the baseline on the built-in 'digits')"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "--dataset",
+        default="digits",
+        help="a task folder or a built-in dataset name (default: digits)",
+    )
+    parser.add_argument(
+        "--code",
+        default=None,
+        help="the submission: a folder with model.py, or a zip (default: "
+        "baselines/autodl_baseline of this checkout)",
+    )
+    parser.add_argument(
+        "--time-budget",
+        "--time_budget",
+        dest="time_budget",
+        type=float,
+        default=60.0,
+        help="seconds of ingestion; scoring stops the submission when they are spent (default: 60)",
+    )
+    parser.add_argument(
+        "--construction-budget",
+        dest="construction_budget",
+        type=float,
+        default=None,
+        help="seconds allowed to build Model(metadata), not counted in the time budget",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="runs",
+        help="where runs go: OUTPUT/<submission>/<dataset>/ (default: ./runs)",
+    )
+    parser.add_argument(
+        "--gpus",
+        default=None,
+        help="GPU ids to use, e.g. '0' or '0,1' (the first is used), or 'none'; "
+        "default: detected with nvidia-smi",
+    )
+    parser.add_argument(
+        "--docker",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="IMAGE",
+        help="run ingestion in a container of IMAGE (default image: autodl:cpu, or "
+        "autodl:cuda with GPUs)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no live line, only the closing summary"
+    )
+
+
+def docker_image(value: str | None, gpus: list[str] | None) -> str | None:
+    """The image for ``--docker [IMAGE]``: the given one, else the harness's default tag."""
+    if value is None:
+        return None
+    if value:
+        return value
+    from autodl.docker import DEFAULT_TAGS
+
+    return DEFAULT_TAGS["cuda" if gpus else "cpu"]
 
 
 def main(args: argparse.Namespace) -> int:
-    raise SystemExit("autodl run: not implemented yet")
+    from autodl.challenge.evaluate import run_single, summary_lines
+    from autodl.challenge.runner import RunnerError, detect_gpus, parse_gpus
+
+    if args.time_budget <= 0:
+        print("autodl run: --time-budget must be positive", file=sys.stderr)
+        return 2
+    gpus = parse_gpus(args.gpus)
+    if gpus is None:
+        gpus = detect_gpus()
+    try:
+        result = run_single(
+            code=args.code,
+            dataset=args.dataset,
+            time_budget=args.time_budget,
+            output=args.output,
+            gpus=gpus,
+            docker_image=docker_image(args.docker, gpus),
+            construction_budget=args.construction_budget,
+            live=False if args.quiet else None,
+        )
+    except RunnerError as e:
+        print(f"autodl run: {e}", file=sys.stderr)
+        return 2
+    print("\n".join(summary_lines(result)))
+    return 0

@@ -1,0 +1,330 @@
+"""``AutoDLDataset``: one split of a task as ``(example, labels)`` numpy pairs.
+
+The first pass reads each shard whole (memory-mapped), checks every CRC, parses each
+``SequenceExample`` and decodes its images. As it goes, the decoded float32 tensors are
+appended to one flat cache file (a memory map), so later passes neither parse protobufs
+nor decode images: they slice the map. The cache is bounded (``cache_limit`` bytes,
+default 4 GiB or ``$AUTODL_CACHE_LIMIT``); past the bound it is dropped and every pass
+decodes again. Variable shapes are fine: each example keeps its own offset and shape.
+
+>>> from autodl.data import load
+>>> ds = load("../shared/data/autodl-format/miniciao")  # doctest: +SKIP
+>>> example, labels = ds[0]                              # doctest: +SKIP
+>>> example.shape, labels.shape                          # doctest: +SKIP
+((1, 32, 32, 3), (10,))
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DataError, RecordError
+from .features import FeatureSpec, parse_example
+from .metadata import AutoDLMetadata
+from .task import split_files
+from .tfrecord import record_spans
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+    import torch.utils.data
+
+__all__ = ["AutoDLDataset", "DEFAULT_CACHE_LIMIT"]
+
+DEFAULT_CACHE_LIMIT = 4 << 30
+_CHUNK = 64  # records per decoding task of the thread pool
+
+
+def _cache_limit(value: int | None) -> int:
+    if value is not None:
+        return int(value)
+    env = os.environ.get("AUTODL_CACHE_LIMIT")
+    return int(float(env)) if env else DEFAULT_CACHE_LIMIT
+
+
+class _Shard:
+    """One TFRecord file, memory-mapped, with the (offset, length) of each record."""
+
+    def __init__(self, path: Path, check_crc: bool):
+        self.path = path
+        size = path.stat().st_size
+        if size == 0:
+            self.buf: Any = b""
+        else:
+            with open(path, "rb") as f:
+                self.buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self.spans = record_spans(self.buf, path, check_crc=check_crc)
+
+    def record(self, k: int) -> bytes:
+        start, length = self.spans[k]
+        return self.buf[start : start + length]
+
+
+class _Cache:
+    """Decoded examples of a split, in index order, in one flat float32 file.
+
+    Filled by sequential passes only (examples ``0..count-1``); complete once
+    ``count == n``. Owned by the process that made it: a forked worker only reads it.
+    """
+
+    def __init__(self, n: int, output_dim: int, limit: int, cache_dir: str | None):
+        self.n = n
+        self.limit = limit
+        self.pid = os.getpid()
+        self.dir = tempfile.mkdtemp(prefix="autodl-cache-", dir=cache_dir)
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.dir, True)
+        self.file_path = os.path.join(self.dir, "examples.f32")
+        self.file = open(self.file_path, "wb")
+        self.offsets = np.zeros(n + 1, np.int64)
+        self.shapes = np.zeros((n, 4), np.int64)
+        self.labels = np.zeros((n, output_dim), np.float32)
+        self.count = 0
+        self.flat: np.ndarray | None = None
+        self.flat_count = 0  # examples visible through self.flat
+        self.dropped = False
+
+    def append(self, example: np.ndarray, labels: np.ndarray) -> None:
+        i = self.count
+        end = self.offsets[i] + example.size
+        if end * 4 > self.limit:
+            self.drop()
+            return
+        self.file.write(np.ascontiguousarray(example, np.float32).data)
+        self.offsets[i + 1] = end
+        self.shapes[i] = example.shape
+        self.labels[i] = labels
+        self.count = i + 1
+        if self.count == self.n:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Make examples ``0..count-1`` readable through the memory map."""
+        if self.flat_count == self.count:
+            return
+        self.file.flush()
+        total = int(self.offsets[self.count])
+        if self.count == self.n:
+            self.file.close()
+        self.flat = (
+            np.memmap(self.file_path, np.float32, "r", shape=(total,))
+            if total
+            else np.zeros(0, np.float32)
+        )
+        self.flat_count = self.count
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        example = np.array(self.flat[a:b]).reshape(self.shapes[i])  # type: ignore[index]
+        return example, self.labels[i].copy()
+
+    @property
+    def complete(self) -> bool:
+        return not self.dropped and self.count == self.n
+
+    @property
+    def writable(self) -> bool:
+        return not self.dropped and self.count < self.n and os.getpid() == self.pid
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.flat = None
+        self.flat_count = 0
+        self.count = 0
+        if not self.file.closed:
+            self.file.close()
+        self._cleanup()
+
+
+class AutoDLDataset:
+    """One split folder (``metadata.textproto`` + TFRecord shards) as numpy pairs.
+
+    Parameters
+    ----------
+    split_dir : the split folder (``<name>.data/train``) or a bare split folder.
+    cache : keep decoded examples in a memory-mapped file for later passes.
+    cache_limit : the cache's bound in bytes (default 4 GiB or ``$AUTODL_CACHE_LIMIT``).
+    cache_dir : where the cache file goes (default: the system's temporary folder); it
+        is removed with the dataset.
+    num_workers : decoding threads of the first pass (default: 1 per CPU, at most 4).
+    check_crc : check every record's CRC-32C (the default; TensorFlow does too).
+    """
+
+    def __init__(
+        self,
+        split_dir: str | os.PathLike[str],
+        *,
+        cache: bool = True,
+        cache_limit: int | None = None,
+        cache_dir: str | None = None,
+        num_workers: int | None = None,
+        check_crc: bool = True,
+    ):
+        self.split_dir = Path(split_dir)
+        self.metadata = AutoDLMetadata.from_file(self.split_dir)
+        self.spec = FeatureSpec.from_metadata(self.metadata)
+        self.files = split_files(self.split_dir)
+        if not self.files:
+            raise DataError(self.split_dir, "no TFRecord files (*.tfrecord or sample*)")
+        self._use_cache = cache
+        self._cache_limit = _cache_limit(cache_limit)
+        self._cache_dir = cache_dir
+        self._check_crc = check_crc
+        cpus = os.cpu_count() or 1
+        self.num_workers = max(1, num_workers if num_workers is not None else min(4, cpus))
+        self._shards: list[_Shard] | None = None
+        self._where: np.ndarray | None = None  # (n, 2): shard, record within shard
+        self._cache: _Cache | None = None
+
+    # ------------------------------------------------------------------ indexing
+    def _index(self) -> None:
+        if self._shards is not None:
+            return
+        shards = [_Shard(p, self._check_crc) for p in self.files]
+        where = [
+            np.stack([np.full(len(s.spans), k), np.arange(len(s.spans))], axis=1)
+            for k, s in enumerate(shards)
+        ]
+        self._where = np.concatenate(where).astype(np.int64) if where else np.zeros((0, 2), int)
+        self._shards = shards
+
+    def __len__(self) -> int:
+        self._index()
+        return len(self._where)  # type: ignore[arg-type]
+
+    def _decode(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        k, j = self._where[i]  # type: ignore[index]
+        shard = self._shards[k]  # type: ignore[index]
+        # records are numbered within their file: that is what a person can look up
+        return parse_example(shard.record(j), self.spec, str(shard.path), int(j))
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(example, labels)`` of example ``i`` (negative indices count from the end)."""
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} out of range for {n} examples")
+        i %= n
+        cache = self._cache
+        if cache is not None and not cache.dropped and i < cache.count:
+            cache.refresh()
+            return cache.get(i)
+        return self._decode(i)
+
+    # ------------------------------------------------------------------ passes
+    def _decoded(self, start: int, stop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.num_workers == 1 or stop - start <= _CHUNK:
+            for i in range(start, stop):
+                yield self._decode(i)
+            return
+
+        def chunk(a: int) -> list[tuple[np.ndarray, np.ndarray]]:
+            return [self._decode(i) for i in range(a, min(a + _CHUNK, stop))]
+
+        with ThreadPoolExecutor(self.num_workers) as pool:
+            starts = iter(range(start, stop, _CHUNK))
+            pending = [pool.submit(chunk, a) for _, a in zip(range(2 * self.num_workers), starts)]
+            while pending:
+                results = pending.pop(0).result()
+                nxt = next(starts, None)
+                if nxt is not None:
+                    pending.append(pool.submit(chunk, nxt))
+                yield from results
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n = len(self)
+        cache = self._cache
+        if self._use_cache and cache is None and n:
+            cache = self._cache = _Cache(n, self.spec.output_dim, self._cache_limit, self._cache_dir)
+        if cache is not None and not cache.dropped:
+            cache.refresh()
+            done = cache.count
+            for i in range(done):
+                yield cache.get(i)
+        else:
+            done = 0
+        for example, labels in self._decoded(done, n):
+            if cache is not None and cache.writable:
+                cache.append(example, labels)
+            yield example, labels
+
+    def cache_all(self) -> AutoDLDataset:
+        """Run the first pass now (fills the cache); returns self."""
+        for _ in self:
+            pass
+        return self
+
+    @property
+    def is_cached(self) -> bool:
+        """True once a full pass has filled the cache (later passes read decoded tensors)."""
+        return self._cache is not None and self._cache.complete
+
+    # ------------------------------------------------------------------ adapters
+    def to_numpy(self, max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All examples stacked: ``X`` of shape ``(n, T, R, C, Ch)`` and ``Y`` ``(n, output_dim)``.
+
+        Raises ``ValueError`` when shapes differ between examples (use the torch adapter's
+        collate policies, or iterate) or when ``X`` would exceed ``max_bytes`` (default:
+        the cache limit).
+        """
+        limit = self._cache_limit if max_bytes is None else max_bytes
+        n = len(self)
+        if self.spec.is_fixed_shape:
+            need = n * int(np.prod(self.spec.shape)) * 4
+            if need > limit:
+                raise ValueError(
+                    f"{self.split_dir}: stacking {n} examples of shape {self.spec.shape} needs "
+                    f"{need / 2**20:.0f} MiB, over the limit of {limit / 2**20:.0f} MiB "
+                    "(pass max_bytes=, or iterate)"
+                )
+        examples, labels = [], []
+        total = 0
+        for i, (x, y) in enumerate(self):
+            if examples and x.shape != examples[0].shape:
+                raise ValueError(
+                    f"{self.split_dir}: example {i} has shape {x.shape}, example 0 has "
+                    f"{examples[0].shape}: cannot stack variable shapes (iterate, or use "
+                    "to_torch() with a collate policy)"
+                )
+            total += x.nbytes
+            if total > limit:
+                raise ValueError(
+                    f"{self.split_dir}: stacked examples exceed the limit of "
+                    f"{limit / 2**20:.0f} MiB (pass max_bytes=, or iterate)"
+                )
+            examples.append(x)
+            labels.append(y)
+        if not examples:
+            shape = tuple(max(s, 0) for s in self.spec.shape)
+            return np.zeros((0, *shape), np.float32), np.zeros((0, self.spec.output_dim), np.float32)
+        return np.stack(examples), np.stack(labels)
+
+    def to_torch(self) -> torch.utils.data.Dataset:
+        """A ``torch.utils.data.Dataset`` of ``(example, labels)`` float32 tensors."""
+        from .torch import TorchDataset
+
+        return TorchDataset(self)
+
+    def to_tf(self) -> tf.data.Dataset:
+        """A TF2 ``tf.data.Dataset`` of the same ``(example, labels)`` pairs."""
+        from .tf import to_tf_dataset
+
+        return to_tf_dataset(self)
+
+    def __repr__(self) -> str:
+        return f"AutoDLDataset({str(self.split_dir)!r}, {self.metadata!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Memory maps do not pickle; a worker process reopens the shards itself.
+        state = self.__dict__.copy()
+        state["_shards"] = None
+        state["_where"] = None
+        state["_cache"] = None
+        return state

@@ -1,0 +1,183 @@
+"""What every contributor format turns into: a `RawTask` of arrays, bytes and labels.
+
+A format module reads its source into a `RawTask` (examples in one of three storage kinds,
+labels as a float32 matrix, names and vocabularies) and `autodl.data.formats.convert`
+hands it to the one writer (`autodl.data.write_task`). Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+
+from autodl.data.errors import DataError
+
+# How examples are held in a RawTask (and so how they are written):
+#   "dense":      float32 arrays of shape (T, R, C, Ch)
+#   "compressed": lists of encoded frames (PNG/JPEG bytes), one per time step
+#   "sparse":     int64 token ids (text; channel_to_index_map holds the vocabulary)
+Kind = Literal["dense", "compressed", "sparse"]
+DOMAINS = ("image", "video", "speech", "text", "tabular")
+
+T = TypeVar("T")
+
+
+class FormatError(DataError):
+    """A source that cannot be converted; the message names the file (and line)."""
+
+    def __init__(self, message: str):
+        # the message already starts with "file:line"; keep DataError's attributes
+        ValueError.__init__(self, message)
+        self.path, self.record, self.reason = None, None, message
+
+
+def where(path: os.PathLike[str] | str, line: int | None = None) -> str:
+    """``file`` or ``file:line``, the prefix of every FormatError message."""
+    return f"{path}:{line}" if line is not None else str(path)
+
+
+@dataclass
+class Split:
+    """Examples and their label matrix (float32, shape (n, output_dim))."""
+
+    examples: list[Any]
+    labels: np.ndarray
+    names: list[str] | None = None  # where each example came from (file name, line)
+
+    def __post_init__(self) -> None:
+        self.labels = np.asarray(self.labels, dtype=np.float32)
+        if self.labels.ndim != 2 or len(self.labels) != len(self.examples):
+            raise ValueError(
+                f"labels of shape {self.labels.shape} do not match {len(self.examples)} examples"
+            )
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def take(self, index: Sequence[int]) -> Split:
+        names = [self.names[i] for i in index] if self.names is not None else None
+        return Split([self.examples[i] for i in index], self.labels[np.asarray(index, int)], names)
+
+
+@dataclass
+class RawTask:
+    """A source read into memory, ready for `write_task`.
+
+    ``test`` is None when the source has no held-out split; `split_task` then makes one.
+    ``shape`` is the (T, R, C, Ch) of the matrix spec, -1 where it varies between examples.
+    """
+
+    name: str
+    kind: Kind
+    domain: str
+    train: Split
+    test: Split | None
+    shape: tuple[int, int, int, int]
+    label_names: list[str] | None = None
+    feature_names: list[str] | None = None
+    vocabulary: dict[str, int] | None = None
+    info: dict[str, str] = field(default_factory=dict)  # goes into <name>_public.info
+    private_info: dict[str, str] = field(default_factory=dict)  # the source's, not written
+    notes: list[str] = field(default_factory=list)  # what the converter decided, for the user
+
+    @property
+    def output_dim(self) -> int:
+        return int(self.train.labels.shape[1])
+
+
+def one_hot(indices: Sequence[int], num_classes: int) -> np.ndarray:
+    out = np.zeros((len(indices), num_classes), dtype=np.float32)
+    out[np.arange(len(indices)), np.asarray(indices, dtype=np.int64)] = 1.0
+    return out
+
+
+def split_task(task: RawTask, test_size: float = 0.2, seed: int = 0) -> tuple[Split, Split, bool]:
+    """Seeded train/test split of ``task.train``, stratified on the (first) label if it can be.
+
+    ``test_size`` below 1 is a fraction of the examples, from 1 up a count.
+    Returns (train, test, stratified). Stratification needs every class to have two
+    examples and the test part to hold one of each; otherwise the split is only shuffled.
+    """
+    from sklearn.model_selection import train_test_split
+
+    n = len(task.train)
+    if n < 2:
+        raise FormatError(f"{task.name}: {n} example(s) cannot be split into train and test")
+    index = np.arange(n)
+    # multi-label: stratify on the label with the largest score, the usual proxy.
+    strata = task.train.labels.argmax(axis=1)
+    counts = np.bincount(strata)
+    if test_size <= 0:
+        raise FormatError(f"{task.name}: test_size must be positive, not {test_size}")
+    # below 1: a fraction of the examples; from 1 up: a count
+    n_test = int(np.ceil(test_size * n)) if test_size < 1 else int(test_size)
+    n_test = min(max(n_test, 1), n - 1)
+    present = counts[counts > 0]
+    stratify = strata if present.min() >= 2 and n_test >= len(present) else None
+    train_i, test_i = train_test_split(
+        index, test_size=n_test, random_state=seed, shuffle=True, stratify=stratify
+    )
+    return task.train.take(sorted(train_i)), task.train.take(sorted(test_i)), stratify is not None
+
+
+def parse_info(path: Path) -> dict[str, str]:
+    """``key : 'value'`` (file format) or ``key = 'value';  % comment`` (AutoML) lines."""
+    info: dict[str, str] = {}
+    if not path.is_file():
+        return info
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = _strip_comment(line).strip()
+        m = re.match(r"^([A-Za-z_][\w.]*)\s*[:=]\s*(.*?);?\s*$", line)
+        if not m:
+            continue
+        value = m.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1].replace(value[0] * 2, value[0])
+        info[m.group(1)] = value
+    return info
+
+
+def _strip_comment(line: str) -> str:
+    # a '%' outside quotes starts a comment (MATLAB-style info files)
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "%":
+            return line[:i]
+    return line
+
+
+def read_names(path: Path) -> list[str] | None:
+    """One name per line (label.name, feat.name); None when the file is absent."""
+    if not path.is_file():
+        return None
+    names = path.read_text(encoding="utf-8").splitlines()
+    while names and not names[-1].strip():
+        names.pop()
+    return [n.strip() for n in names]
+
+
+def progress(items: Iterable[T], total: int, desc: str, stream=None) -> Iterator[T]:
+    """Yield ``items``, drawing a one-line counter on a TTY; silent otherwise."""
+    stream = stream if stream is not None else sys.stderr
+    show = total > 1 and hasattr(stream, "isatty") and stream.isatty()
+    step = max(1, total // 100)
+    for i, item in enumerate(items):
+        if show and i % step == 0:
+            stream.write(f"\r{desc}: {i}/{total} ({100 * i // total}%)")
+            stream.flush()
+        yield item
+    if show:
+        stream.write(f"\r{desc}: {total}/{total} (100%)\n")
+        stream.flush()

@@ -1,0 +1,351 @@
+"""What confines the worker process: user, rlimits, CPU threads, and how to end it for good.
+
+Used by the supervisor only (trusted side). Linux-first; every function degrades to a
+no-op where the kernel or the platform does not offer the mechanism.
+
+- **User.** When the supervisor runs as root, the worker runs as an unprivileged uid
+  (default 65534, ``nobody``) so it can write neither the output folder nor
+  ``start.txt``. The drop needs the interpreter and the installed packages to be
+  readable by that uid; when they are not (a Python under a ``0700`` ``/root``), the
+  worker keeps the supervisor's uid and the reason is reported.
+- **Limits.** Memory is ``RLIMIT_DATA`` (private writable memory: heap and anonymous
+  maps; unlike ``RLIMIT_AS`` it leaves CUDA's address-space reservations alone), the
+  number of processes and threads is ``RLIMIT_NPROC`` (counted per real uid, so it binds
+  only under a dropped uid, and root ignores it), CPU threads go through the usual
+  environment variables of OpenMP, MKL, OpenBLAS, TensorFlow and PyTorch.
+- **Ending.** The worker leads its own process group; :func:`kill_tree` also finds the
+  processes that left the group (``setsid``) through the parent links in ``/proc``, and
+  the supervisor is a child subreaper so that orphans re-parent to it, not to init.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import stat
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+NOBODY = 65534
+_PR_SET_CHILD_SUBREAPER = 36
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class WorkerUser:
+    """The uid/gid the worker runs as; ``dropped`` is False when it keeps ours."""
+
+    uid: int
+    gid: int
+    dropped: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Optional resource limits of the worker (``None``: no limit)."""
+
+    memory_bytes: int | None = None
+    max_processes: int | None = None
+    cpu_threads: int | None = None
+
+
+def parse_size(text: str | int | None) -> int | None:
+    """Bytes from ``"4G"``, ``"512M"``, ``"100k"`` or a plain number; None/''/'0' -> None.
+
+    >>> parse_size("1.5G")
+    1610612736
+    """
+    if text is None:
+        return None
+    if isinstance(text, int):
+        return text or None
+    s = text.strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    factor = 1
+    if s and s[-1] in units:
+        factor = units[s[-1]]
+        s = s[:-1]
+    try:
+        value = float(s)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r} (expected e.g. 512M, 4G)") from None
+    return int(value * factor) or None
+
+
+def thread_env(cpu_threads: int | None) -> dict[str, str]:
+    """Environment variables that cap the CPU threads of the usual numerical libraries."""
+    if not cpu_threads:
+        return {}
+    return {name: str(int(cpu_threads)) for name in THREAD_VARIABLES}
+
+
+def _accessible(path: Path, uid: int, gids: Iterable[int], want: int) -> bool:
+    """Whether ``uid`` may traverse every folder above ``path`` and has ``want`` on it.
+
+    ``want`` is a mode mask for "other" (4 read, 2 write, 1 execute); owner and group
+    classes are shifted from it.
+    """
+    gids = set(gids)
+    try:
+        chain = [path, *path.parents]
+        for i, p in enumerate(chain):
+            st = os.stat(p)
+            need = want if i == 0 else 1  # folders above: execute (traverse)
+            if st.st_uid == uid:
+                mode = (st.st_mode >> 6) & 7
+            elif st.st_gid in gids:
+                mode = (st.st_mode >> 3) & 7
+            else:
+                mode = st.st_mode & 7
+            if mode & need != need:
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def runtime_paths() -> list[Path]:
+    """What the worker must read to start: the interpreter, stdlib, packages, autodl."""
+    import autodl
+
+    paths = {Path(os.path.realpath(sys.executable))}
+    paths.add(Path(autodl.__file__).resolve().parent)
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            paths.add(Path(entry).resolve())
+    return sorted(paths)
+
+
+def choose_user(requested_uid: int | None = NOBODY) -> WorkerUser:
+    """The user the worker runs as: ``requested_uid`` when we are root and it can run.
+
+    ``requested_uid=None`` keeps the supervisor's uid.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    if requested_uid is None:
+        return WorkerUser(uid, gid, False, "privilege drop disabled")
+    if os.geteuid() != 0:
+        return WorkerUser(uid, gid, False, "not running as root: the worker keeps this uid")
+    new_gid = requested_uid
+    try:
+        import pwd
+
+        new_gid = pwd.getpwuid(requested_uid).pw_gid
+    except (KeyError, ImportError):
+        pass
+    for p in runtime_paths():
+        want = 5 if p.is_dir() else 4
+        if not _accessible(p, requested_uid, [new_gid], want):
+            return WorkerUser(
+                uid, gid, False, f"uid {requested_uid} cannot read {p}: the worker keeps uid {uid}"
+            )
+    return WorkerUser(requested_uid, new_gid, True)
+
+
+def make_accessible(path: Path, user: WorkerUser, writable: bool = False) -> None:
+    """Give the worker's user ``path`` (a folder we created): ownership or read bits."""
+    if not user.dropped:
+        return
+    if writable:
+        os.chown(path, user.uid, user.gid)
+        os.chmod(path, 0o700)
+    else:
+        os.chmod(path, 0o755)
+
+
+def protect_output(path: Path, user: WorkerUser) -> str | None:
+    """Make sure a dropped worker cannot write the output folder; a note when we changed it."""
+    if not user.dropped:
+        return None
+    st = os.stat(path)
+    note = None
+    if st.st_uid == user.uid:
+        os.chown(path, os.getuid(), os.getgid())
+        note = f"{path}: was owned by the worker's uid {user.uid}, now by uid {os.getuid()}"
+    if st.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+        os.chmod(path, stat.S_IMODE(st.st_mode) & ~(stat.S_IWOTH | stat.S_IWGRP))
+        note = f"{path}: group/other write permission removed for the run"
+    return note
+
+
+def apply_rlimits(pid: int, limits: Limits) -> list[str]:
+    """Set the worker's rlimits from outside (``prlimit``) before it runs participant code.
+
+    Returns a note per limit that could not be applied.
+    """
+    notes = []
+    todo = []
+    if limits.memory_bytes:
+        todo.append((resource.RLIMIT_DATA, limits.memory_bytes, "memory"))
+    if limits.max_processes:
+        todo.append((resource.RLIMIT_NPROC, limits.max_processes, "processes"))
+    for which, value, what in todo:
+        try:
+            resource.prlimit(pid, which, (value, value))
+        except (OSError, ValueError, AttributeError) as e:
+            notes.append(f"{what} limit not applied: {e}")
+    return notes
+
+
+def set_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _proc_table() -> dict[int, tuple[int, int, bytes]]:
+    """pid -> (ppid, start time in clock ticks, state letter) for every process in /proc."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: split after the last ')'.
+        fields = data[data.rfind(b")") + 2 :].split()
+        try:
+            table[int(name)] = (int(fields[1]), int(fields[19]), fields[0])
+        except (IndexError, ValueError):
+            continue
+    return table
+
+
+def descendants(root_pid: int, adopted_after: int | None = None) -> set[int]:
+    """Processes under ``root_pid``, plus orphans adopted by this process since a start time.
+
+    ``adopted_after`` is the worker's start time (clock ticks since boot, from
+    ``/proc/<pid>/stat``): children of ours that started later are the worker's escapees
+    re-parented to us as subreaper.
+    """
+    if not os.path.isdir("/proc"):
+        return set()
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found: set[int] = set()
+    roots = [root_pid]
+    if adopted_after is not None:
+        me = os.getpid()
+        roots += [
+            p for p in children.get(me, []) if p != root_pid and table[p][1] >= adopted_after
+        ]
+        found.update(roots[1:])
+    stack = list(roots)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def start_ticks(pid: int) -> int | None:
+    """A process's start time in clock ticks since boot (None off Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rfind(b")") + 2 :].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_tree(worker_pid: int, worker_start: int | None, rounds: int = 50) -> None:
+    """SIGKILL the worker's group and every descendant, including those that left it.
+
+    Repeats until a scan finds nothing (a fork bomb keeps forking between two scans, but
+    a killed process cannot fork), then reaps the ones re-parented to us.
+    """
+    signal_group(worker_pid, signal.SIGKILL)
+    me = os.getpid()
+    reap: set[int] = set()
+    for _ in range(rounds):
+        found = descendants(worker_pid, worker_start)
+        found.discard(worker_pid)
+        table = _proc_table()
+        alive = set()
+        for pid in found:
+            if pid not in table:
+                continue
+            ppid, _, state = table[pid]
+            if ppid == me:
+                reap.add(pid)
+            if state != b"Z":
+                alive.add(pid)
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        _reap(reap)
+        if not alive:
+            break
+        time.sleep(0.005)
+    _reap(reap)
+
+
+def _reap(pids: set[int]) -> None:
+    for pid in list(pids):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            pids.discard(pid)
+
+
+def hide_command_line(replacement: str = "autodl ingest") -> bool:
+    """Overwrite this process's command line as others read it (``/proc/<pid>/cmdline``).
+
+    The supervisor's arguments name the task folder (beside its solution) and the output
+    folder; ``/proc/<pid>/cmdline`` is readable by every user, the worker included. The
+    kernel reads that text from the process's own memory (``arg_start`` to ``arg_end`` in
+    ``/proc/self/stat``), which CPython copied into ``sys.argv`` at startup and never
+    reads again, so blanking it is safe. Linux only; False where it could not be done.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            data = f.read()
+        fields = data[data.rfind(b")") + 2 :].split()
+        start, end = int(fields[45]), int(fields[46])
+    except (OSError, IndexError, ValueError):
+        return False
+    size = end - start
+    if size <= 1:
+        return False
+    text = replacement.encode()[: size - 1]
+    ctypes.memset(start, 0, size)
+    ctypes.memmove(start, text, len(text))
+    return True

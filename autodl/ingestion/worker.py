@@ -1,0 +1,237 @@
+"""The untrusted side of ingestion: imports ``model.py`` and calls the participant API.
+
+Run by the supervisor as ``python -m autodl.ingestion.worker READ_FD WRITE_FD`` in its
+own process group, scratch folder and scrubbed environment. It does what the
+supervisor's messages say (``init``, ``train``, ``test``, ``exit``) and answers each one;
+the supervisor owns the clock and every file of the protocol. Nothing here is trusted:
+the participant's code runs in this process and may rewrite any of it, which is why the
+supervisor validates every answer.
+
+This module imports only :mod:`autodl.ingestion.messages` and :mod:`autodl.ingestion.api`
+from the package, never the supervisor.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import importlib.util
+import os
+import platform
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from autodl.ingestion import api as api_module
+from autodl.ingestion.messages import Reader, send, truncate
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL us when the supervisor dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the supervisor died before the call
+        os._exit(1)
+
+
+def _cpu_device() -> dict[str, Any]:
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = 0
+    return {"type": "cpu", "name": name, "memory_bytes": int(memory), "count": os.cpu_count()}
+
+
+def detect_device() -> dict[str, Any]:
+    """The device the model gets: the first visible CUDA GPU when PyTorch sees one, else CPU.
+
+    PyTorch is imported only when an NVIDIA driver is present and GPUs are visible, so
+    a CPU machine pays nothing.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return _cpu_device()
+    if not (os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/nvidiactl")):
+        return _cpu_device()
+    if importlib.util.find_spec("torch") is None:
+        return _cpu_device()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            props = torch.cuda.get_device_properties(0)
+            return {
+                "type": "cuda",
+                "name": props.name,
+                "memory_bytes": int(props.total_memory),
+                "count": torch.cuda.device_count(),
+            }
+    except Exception:  # a broken CUDA setup means CPU, not a failed run
+        pass
+    return _cpu_device()
+
+
+def _error(stage: str, exc: BaseException) -> dict[str, Any]:
+    """The ``error`` message for an exception raised by the participant's code."""
+    if isinstance(exc, MemoryError):
+        kind, message = "out_of_memory", f"MemoryError in {stage}: {exc}".rstrip(": ")
+    elif isinstance(exc, SystemExit):
+        kind, message = "exit", f"the model called sys.exit({exc.code!r}) in {stage}"
+    elif isinstance(exc, KeyboardInterrupt):
+        kind, message = "exception", f"KeyboardInterrupt in {stage}"
+    else:
+        kind = "exception"
+        text = str(exc).strip().splitlines()
+        message = f"{type(exc).__name__} in {stage}: {text[0] if text else ''}".rstrip(": ")
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return {
+        "op": "error",
+        "stage": stage,
+        "kind": kind,
+        "message": truncate(message, 2000),
+        "traceback": truncate(tb),
+    }
+
+
+def pack_prediction(prediction: Any) -> tuple[dict[str, Any], Any]:
+    """The message for what ``test``/``predict`` returned: header and raw float bytes."""
+    import numpy as np
+
+    if prediction is None:
+        return {"op": "none"}, None
+    try:
+        arr = np.asarray(prediction)
+    except Exception as e:
+        return {
+            "op": "bad_prediction",
+            "message": f"test returned a {type(prediction).__name__} that is not an array: {e}",
+        }, None
+    if arr.dtype.kind not in "biuf":
+        what = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}
+        return {
+            "op": "bad_prediction",
+            "message": f"test returned an array of {what.get(arr.dtype.kind, arr.dtype.name)} "
+            f"(dtype {arr.dtype}, shape {arr.shape}); a prediction holds real numbers",
+        }, None
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    arr = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"), copy=False))
+    header = {"op": "prediction", "shape": list(arr.shape), "dtype": arr.dtype.str}
+    return header, memoryview(arr.reshape(-1)).cast("B") if arr.size else None
+
+
+class Worker:
+    """One participant model served over the message pipe."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self.reader = Reader(read_fd)
+        self.write_fd = write_fd
+        self.stage = "start"
+
+    def send(self, header: dict[str, Any], payload: Any = None) -> None:
+        send(self.write_fd, header, payload)
+
+    def construct(self, init: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+        """Load the data, import model.py, build the datasets for its API and the Model."""
+        self.stage = "loading the dataset"
+        from autodl.data import load
+
+        train = load(init["train_dir"])
+        test = load(init["test_dir"])
+        self.stage = "the import of model.py"
+        code_dir = init["code_dir"]
+        sys.path.insert(0, code_dir)
+        spec = importlib.util.spec_from_file_location("model", Path(code_dir) / "model.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["model"] = module
+        spec.loader.exec_module(module)
+        model_class = getattr(module, "Model", None)
+        if model_class is None:
+            raise api_module.APIError("model.py defines no class named Model")
+        api = api_module.detect(model_class)
+        if api.name == api_module.AUTODL and importlib.util.find_spec("tensorflow") is None:
+            raise api_module.APIError(
+                "the model uses the AutoDL API (train/test), whose datasets are "
+                "tf.data.Datasets, but TensorFlow is not installed (pip install 'autodl[tf]')"
+            )
+        self.stage = f"the preparation of the {api.name} API's datasets"
+        train_ds, test_ds = api.datasets(train, test)
+        self.stage = "model construction (Model(metadata))"
+        model = model_class(train.metadata)
+        return api, model, train_ds, test_ds
+
+    def serve(self) -> int:
+        init, _ = self.reader.receive()
+        device = detect_device()
+        os.environ["AUTODL_DEVICE"] = device["type"]
+        try:
+            api, model, train_ds, test_ds = self.construct(init)
+            done = bool(getattr(model, "done_training", False))
+        except BaseException as e:
+            stage = self.stage
+            if isinstance(e, api_module.APIError):
+                self.send({"op": "error", "stage": stage, "kind": "api", "message": str(e)})
+            else:
+                self.send(_error(stage, e))
+            return 1
+        self.send({"op": "ready", "api": api.name, "device": device, "done_training": done})
+        rounds = {"train": 0, "test": 0}
+        while True:
+            msg, _ = self.reader.receive()
+            op = msg["op"]
+            if op == "exit":
+                return 0
+            if op not in rounds:
+                continue
+            method = getattr(model, api.train if op == "train" else api.test)
+            dataset = train_ds if op == "train" else test_ds
+            stage = f"{method.__name__} (round {rounds[op]})"
+            rounds[op] += 1
+            try:
+                remaining = msg["deadline"] - time.monotonic()
+                result = method(dataset, remaining_time_budget=remaining)
+                done = bool(getattr(model, "done_training", False))
+                if op == "train":
+                    self.send({"op": "trained", "done_training": done})
+                    continue
+                header, payload = pack_prediction(result)
+            except BaseException as e:
+                self.send(_error(stage, e))
+                return 1
+            header["done_training"] = done
+            self.send(header, payload)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _die_with_parent()
+    faulthandler.enable()
+    read_fd, write_fd = int(argv[0]), int(argv[1])
+    return Worker(read_fd, write_fd).serve()
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit: no interpreter teardown, where a participant's threads or atexit hooks
+    # could hang after the answer was sent.
+    os._exit(code)

@@ -1,0 +1,156 @@
+"""Ingestion in a real container: same predictions as a local run, confinement, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from autodl import protocol
+from autodl.docker import DockerError, check_harness, ingest_in_container
+from autodl.submission import pack
+
+from .conftest import MODELS
+
+pytestmark = pytest.mark.docker
+
+
+def ingestion_record(output_dir) -> dict:
+    return json.loads((output_dir / "ingestion.json").read_text())
+
+
+def test_image_holds_the_harness(engine, cpu_image):
+    import autodl
+
+    img = engine.images.get(cpu_image)
+    assert img.labels["org.autodl.harness"] == "autodl"
+    out = (
+        engine.containers.run(
+            cpu_image,
+            [
+                "python3",
+                "-c",
+                "import autodl, torch, tensorflow, sklearn, numpy; "
+                "print(autodl.__version__, torch.__version__, tensorflow.__version__)",
+            ],
+            network_mode="none",
+            remove=True,
+        )
+        .decode()
+        .split()
+    )
+    import tensorflow as tf  # the versions in the image are the host's
+    import torch
+
+    assert out == [autodl.__version__, torch.__version__, tf.__version__]
+
+
+def test_same_predictions_as_a_local_run(tmp_path, cpu_image, task):
+    sub = pack(MODELS / "centroid", tmp_path / "centroid.zip").path
+    local, boxed = tmp_path / "local", tmp_path / "docker"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autodl",
+            "ingest",
+            "--dataset_dir",
+            task,
+            "--code_dir",
+            MODELS / "centroid",
+            "--output_dir",
+            local,
+            "--time_budget",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rc = ingest_in_container(cpu_image, task, sub, boxed, time_budget=300, cpus=1, memory="3g")
+    assert rc == 0
+    rec = ingestion_record(boxed)
+    assert rec["status"] == "ok", rec
+    assert rec["task_name"] == "blobs" and rec["num_predictions"] == 3
+    assert ingestion_record(local)["status"] == "ok"
+    # The same model on the same data gives the same bytes, prediction by prediction.
+    ours = protocol.list_predictions(boxed)
+    theirs = protocol.list_predictions(local)
+    assert [(t, k) for t, k, _ in ours] == [(t, k) for t, k, _ in theirs] != []
+    for (_, _, a), (_, _, b) in zip(ours, theirs, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    # Scored outside the container, like a local run: same NAUC per prediction.
+    from autodl.scoring.scorer import score_folder
+
+    scores = {}
+    for name, out in (("local", local), ("docker", boxed)):
+        score_folder(task, out, tmp_path / f"score-{name}", time_budget=300)
+        scores[name] = protocol.read_learning_curve(tmp_path / f"score-{name}")
+    assert scores["docker"]["nauc"] == scores["local"]["nauc"]
+    assert np.all(np.asarray(scores["docker"]["nauc"]) > 0.5)
+    start = protocol.read_start(boxed)
+    assert start.task_name == "blobs" and len(start.timestamps) == 3
+    assert protocol.read_end(boxed).ingestion_success == 1
+
+
+def test_confinement_seen_from_inside(tmp_path, cpu_image, task):
+    out = tmp_path / "out"
+    rc = ingest_in_container(cpu_image, task, MODELS / "probe", out, time_budget=60)
+    assert rc == 0
+    rec = ingestion_record(out)
+    text = (rec.get("traceback") or "") + "\n" + (rec.get("error") or "")
+    line = next(ln for ln in text.splitlines() if "PROBE " in ln)
+    seen = json.loads(line.split("PROBE ", 1)[1])
+    assert seen["interfaces"] == ["lo"]
+    assert seen["connect"] != "ok" and seen["resolve"] != "ok"
+    assert seen["solutions"] == []  # the host has blobs.solution beside blobs.data
+    assert seen["input_data"] == ["blobs.data"]
+    assert seen["uid"] != 0
+    assert seen["write_output"].startswith("PermissionError")
+    assert seen["write_code"] != "ok" and seen["write_data"] != "ok"
+    assert not (out / "evil.txt").exists()
+    assert rec["status"] == "error"
+
+
+def test_memory_limit_is_recorded(tmp_path, cpu_image, task):
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    rc = ingest_in_container(cpu_image, task, MODELS / "hog", out, time_budget=120, memory="700m")
+    assert rc == 0
+    rec = ingestion_record(out)
+    assert rec["status"] == "out_of_memory", rec
+    assert "memory" in rec["error"]
+    assert protocol.read_end(out) is not None
+    assert time.monotonic() - t0 < 120
+
+
+def test_wall_clock_kills_a_hung_container(tmp_path, cpu_image, task):
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    rc = ingest_in_container(
+        cpu_image,
+        task,
+        MODELS / "sleeper",
+        out,
+        time_budget=600,
+        construction_budget=600,
+        timeout=20,
+    )
+    assert rc == 0
+    assert time.monotonic() - t0 < 90
+    rec = ingestion_record(out)
+    assert rec["status"] == "killed" and "20 s" in rec["error"]
+    assert protocol.read_end(out).ingestion_success == 0
+
+
+def test_image_without_harness(engine, base_image, tmp_path, task):
+    with pytest.raises(DockerError, match="does not hold the autodl harness"):
+        check_harness(engine, base_image)
+    with pytest.raises(DockerError, match="not found; build it with `autodl docker build`"):
+        ingest_in_container("autodl:no-such-tag", task, MODELS / "centroid", tmp_path, 10)

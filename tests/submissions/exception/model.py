@@ -1,0 +1,18 @@
+"""Reference case: an exception in the model's second round of training."""
+
+import numpy as np
+
+
+class Model:
+    def __init__(self, metadata):
+        self.output_dim = metadata.get_output_size()
+        self.done_training = False
+        self.round = 0
+
+    def fit(self, dataset, remaining_time_budget=None):
+        if self.round == 1:
+            raise ValueError("the participant's model failed on purpose")
+
+    def predict(self, dataset, remaining_time_budget=None):
+        self.round += 1
+        return np.full((len(dataset), self.output_dim), 0.1 * self.round)

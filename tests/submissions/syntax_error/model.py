@@ -1,0 +1,6 @@
+"""Not valid Python."""
+
+
+class Model:
+    def __init__(self, metadata)
+        pass
