@@ -402,9 +402,12 @@ def check_harness(client: docker_sdk.DockerClient, image: str) -> None:
 
 def _find_data_dir(dataset_dir: Path) -> tuple[str, Path]:
     """(task name, ``<name>.data`` folder) of a task folder or of a ``.data`` folder."""
-    from autodl.data import find_task
+    from autodl.data import DataError, find_task
 
-    task = find_task(dataset_dir)
+    try:
+        task = find_task(dataset_dir)
+    except DataError as e:
+        raise DockerError(str(e)) from None
     return task.name, Path(task.data_dir).resolve()
 
 
@@ -427,8 +430,8 @@ def _ingest_flags(options: Mapping[str, Any]) -> list[str]:
 
 
 def _parse_gpus(gpus: str | int | Sequence[int | str] | None) -> list[str] | None:
-    """``None`` (no GPU), ``"all"``, a count-less id list ``"0,1"`` or ``[0, 1]``."""
-    if gpus is None or gpus == "" or gpus == []:
+    """Device ids from ``None``/``"none"`` (no GPU), ``"all"``, ``"0,1"`` or ``[0, 1]``."""
+    if gpus is None or gpus in ("", "none", "-1") or gpus == []:
         return None
     if isinstance(gpus, str):
         if gpus == "all":
@@ -482,7 +485,7 @@ def ingest_in_container(
     gpus: str | int | Sequence[int | str] | None = None,
     memory: int | str | None = None,
     cpus: float | None = None,
-    pids: int | None = 512,
+    pids: int | None = 2048,
     *,
     timeout: float | None = None,
     shm_size: str | None = None,
@@ -562,13 +565,8 @@ def ingest_in_container(
             args += ["--cpu_threads", str(max(1, math.floor(cpus)))]
         args += _ingest_flags(ingest_options)
         mem = _parse_memory(memory)
-        # When the host runs as a user, hand the output files back to that user.
-        if os.getuid() != 0:
-            owner = f"{os.getuid()}:{os.getgid()}"
-            script = f'"$@"; rc=$?; chown -R {owner} {APP_OUTPUT} 2>/dev/null; exit $rc'
-            command = ["sh", "-c", script, "sh", *args]
-        else:
-            command = args
+        owner = f"{os.getuid()}:{os.getgid()}" if os.getuid() != 0 else ""
+        command = ["sh", "-c", _ENTRY_SCRIPT, "sh", str(math.ceil(wall + 30)), owner, *args]
         volumes = {
             str(data_dir): {"bind": f"{APP_DATA}/{data_dir.name}", "mode": "ro"},
             str(code): {"bind": APP_CODE, "mode": "ro"},
@@ -639,6 +637,17 @@ def ingest_in_container(
     if recorded:
         return 0
     return int(exit_code if exit_code is not None else 1)
+
+
+# The container's entry: a self-imposed deadline (an orphaned container, whose host
+# process died, still ends), then the output handed back to the host's user (when not root).
+_ENTRY_SCRIPT = """\
+deadline=$1; owner=$2; shift 2
+if command -v timeout >/dev/null 2>&1; then timeout -k 10 "$deadline" "$@"; else "$@"; fi
+rc=$?
+if [ -n "$owner" ]; then chown -R "$owner" /app/output 2>/dev/null; fi
+exit $rc
+"""
 
 
 def _wait(container: Container, seconds: float) -> int | None:

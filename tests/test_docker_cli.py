@@ -34,7 +34,8 @@ def test_ingest_options_become_flags():
 
 
 def test_parsers():
-    assert _parse_gpus(None) is None and _parse_gpus("all") == ["all"]
+    assert _parse_gpus(None) is None and _parse_gpus("none") is None
+    assert _parse_gpus("all") == ["all"]
     assert _parse_gpus("0, 2") == ["0", "2"] and _parse_gpus([1]) == ["1"]
     assert _parse_memory("512m") == 512 * 2**20 and _parse_memory("2GiB") == 2 * 2**30
     assert _parse_memory(1000) == 1000 and _parse_memory(None) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "build the Docker image of the harness (CPU, or CUDA with --gpu)"
+HELP = "build the harness's Docker image (CPU or CUDA); run one ingestion in a container"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +32,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     b.add_argument("--context", metavar="DIR", help="keep the prepared build context in DIR")
 
+    r = sub.add_parser(
+        "ingest",
+        help="run `autodl ingest` in a container, confined as on the platform",
+        description="Run `autodl ingest` in a container: the submission and the dataset's "
+        ".data folder mounted read-only (never the solution), no network, memory/CPU/process "
+        "limits. Scoring stays outside: `autodl score` the output folder afterwards.",
+    )
+    r.add_argument(
+        "--image", default=None, help="image (default: autodl:cpu, autodl:cuda with --gpus)"
+    )
+    for name, kwargs in (
+        ("dataset_dir", {"required": True, "help": "task folder or its <name>.data folder"}),
+        ("code_dir", {"required": True, "help": "submission folder or zip (model.py at the root)"}),
+        ("output_dir", {"required": True, "help": "prediction folder (the only writable mount)"}),
+        ("time_budget", {"type": float, "default": 1200.0, "help": "seconds (default 1200)"}),
+        ("construction_budget", {"type": float, "default": None, "help": "seconds for Model()"}),
+    ):
+        r.add_argument(f"--{name}", f"--{name.replace('_', '-')}", dest=name, **kwargs)
+    r.add_argument("--memory", default=None, help="container memory limit, e.g. 8g (no swap)")
+    r.add_argument("--cpus", type=float, default=None, help="CPUs, e.g. 4")
+    r.add_argument("--pids", type=int, default=2048, help="process/thread limit (default 2048)")
+    r.add_argument("--gpus", default=None, help="GPUs handed to the container: all | 0,1")
+    r.add_argument(
+        "--timeout", type=float, default=None, help="wall-clock kill (default: budgets + 120 s)"
+    )
+
 
 def main(args: argparse.Namespace) -> int:
+    if args.action == "ingest":
+        return _ingest(args)
     from autodl.docker import DockerError, build_image
 
     try:
@@ -52,3 +80,27 @@ def main(args: argparse.Namespace) -> int:
         f"{result.size_bytes / 1e9:.2f} GB in {result.seconds:.0f} s"
     )
     return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from autodl.docker import DEFAULT_TAGS, DockerError, ingest_in_container
+    from autodl.submission import SubmissionError
+
+    image = args.image or DEFAULT_TAGS["cuda" if args.gpus else "cpu"]
+    try:
+        return ingest_in_container(
+            image,
+            args.dataset_dir,
+            args.code_dir,
+            args.output_dir,
+            args.time_budget,
+            gpus=args.gpus,
+            memory=args.memory,
+            cpus=args.cpus,
+            pids=args.pids,
+            timeout=args.timeout,
+            construction_budget=args.construction_budget,
+        )
+    except (DockerError, SubmissionError) as e:
+        print(f"autodl docker: {e}", file=sys.stderr)
+        return 2

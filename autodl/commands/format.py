@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--test-size",
         type=float,
         default=0.2,
-        help="fraction held out as test when the source has no test split "
-        "(stratified, default 0.2)",
+        help="held out as test when the source has no test split: a fraction, or a "
+        "count when >= 1 (stratified, default 0.2)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of that split (default 0)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing task")
@@ -73,8 +73,11 @@ def main(args: argparse.Namespace) -> int:
             label_column=args.label_column,
             domain=args.domain,
         )
-    except (DataError, FileExistsError) as exc:
+    except DataError as exc:
         print(f"autodl format: error: {exc}", file=sys.stderr)
+        return 2
+    except FileExistsError as exc:
+        print(f"autodl format: error: {exc} (use --overwrite)", file=sys.stderr)
         return 2
     print(task_dir)
     return 0

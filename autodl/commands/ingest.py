@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _both(parser, "kill_grace", type=float, default=2.0, help="seconds between TERM and KILL")
     _both(parser, "max_output", default="10M", help="worker output echoed before dropping")
     parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", default=None,
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=None,
         help="no live status line even on a terminal",
     )
 
@@ -68,6 +71,9 @@ def main(args: argparse.Namespace) -> int:
     except (HarnessError, ValueError) as e:
         print(f"autodl ingest: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the output folder vanished or filled up mid-run
+        print(f"autodl ingest: {e}", file=sys.stderr)
+        return 1
     line = f"[ingestion] {result.task_name}: {result.status}, {result.num_predictions} predictions"
     line += f" in {result.ingestion_duration:.2f} s"
     if result.error:

@@ -22,7 +22,10 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing as mp
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +44,14 @@ if TYPE_CHECKING:
 __all__ = ["AutoDLDataset", "DEFAULT_CACHE_LIMIT"]
 
 DEFAULT_CACHE_LIMIT = 4 << 30
-_CHUNK = 64  # records per decoding task of the thread pool
+_CHUNK = 256  # records per task of the decoding processes
+_PROCESS_MIN = 4096  # fewer records than this are decoded in this process
+
+
+def _parse_chunk(
+    items: list[tuple[bytes, str, int]], spec: FeatureSpec
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [parse_example(record, spec, path, j) for record, path, j in items]
 
 
 def _cache_limit(value: int | None) -> int:
@@ -154,7 +164,8 @@ class AutoDLDataset:
     cache_limit : the cache's bound in bytes (default 4 GiB or ``$AUTODL_CACHE_LIMIT``).
     cache_dir : where the cache file goes (default: the system's temporary folder); it
         is removed with the dataset.
-    num_workers : decoding threads of the first pass (default: 1 per CPU, at most 4).
+    num_workers : decoding processes of the first pass on large splits (default: one
+        per CPU, at most 4; 1 decodes in this process).
     check_crc : check every record's CRC-32C (the default; TensorFlow does too).
     """
 
@@ -220,29 +231,58 @@ class AutoDLDataset:
 
     # ------------------------------------------------------------------ passes
     def _decoded(self, start: int, stop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        if self.num_workers == 1 or stop - start <= _CHUNK:
+        if self.num_workers > 1 and stop - start >= _PROCESS_MIN:
+            yield from self._decoded_in_processes(start, stop)
+        else:
             for i in range(start, stop):
                 yield self._decode(i)
-            return
 
-        def chunk(a: int) -> list[tuple[np.ndarray, np.ndarray]]:
-            return [self._decode(i) for i in range(a, min(a + _CHUNK, stop))]
+    def _decoded_in_processes(
+        self, start: int, stop: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Parse and decode in worker processes, in order; records travel as bytes.
 
-        with ThreadPoolExecutor(self.num_workers) as pool:
+        Parsing and decoding hold the GIL for most of their time, so threads would not
+        scale. Falls back to this process when workers cannot be started (sandboxes).
+        """
+        # fork is fast, but unsafe once a framework has started its own threads
+        busy = any(m in sys.modules for m in ("tensorflow", "torch"))
+        ctx = mp.get_context("spawn" if busy else "fork")
+        spec = self.spec
+
+        def chunk(a: int) -> list[tuple[bytes, str, int]]:
+            items = []
+            for i in range(a, min(a + _CHUNK, stop)):
+                k, j = self._where[i]  # type: ignore[index]
+                shard = self._shards[k]  # type: ignore[index]
+                items.append((shard.record(j), str(shard.path), int(j)))
+            return items
+
+        try:
+            pool = ProcessPoolExecutor(self.num_workers, mp_context=ctx)
             starts = iter(range(start, stop, _CHUNK))
-            pending = [pool.submit(chunk, a) for _, a in zip(range(2 * self.num_workers), starts)]
+            pending = [
+                pool.submit(_parse_chunk, chunk(a), spec)
+                for _, a in zip(range(3 * self.num_workers), starts)
+            ]
+        except (OSError, BrokenProcessPool):
+            yield from (self._decode(i) for i in range(start, stop))
+            return
+        with pool:
             while pending:
                 results = pending.pop(0).result()
                 nxt = next(starts, None)
                 if nxt is not None:
-                    pending.append(pool.submit(chunk, nxt))
+                    pending.append(pool.submit(_parse_chunk, chunk(nxt), spec))
                 yield from results
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(self)
         cache = self._cache
         if self._use_cache and cache is None and n:
-            cache = self._cache = _Cache(n, self.spec.output_dim, self._cache_limit, self._cache_dir)
+            cache = self._cache = _Cache(
+                n, self.spec.output_dim, self._cache_limit, self._cache_dir
+            )
         if cache is not None and not cache.dropped:
             cache.refresh()
             done = cache.count
@@ -303,7 +343,9 @@ class AutoDLDataset:
             labels.append(y)
         if not examples:
             shape = tuple(max(s, 0) for s in self.spec.shape)
-            return np.zeros((0, *shape), np.float32), np.zeros((0, self.spec.output_dim), np.float32)
+            return np.zeros((0, *shape), np.float32), np.zeros(
+                (0, self.spec.output_dim), np.float32
+            )
         return np.stack(examples), np.stack(labels)
 
     def to_torch(self) -> torch.utils.data.Dataset:

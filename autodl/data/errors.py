@@ -9,9 +9,7 @@ import os
 class DataError(ValueError):
     """Bad AutoDL data: ``path``, ``record`` (or None) and ``reason`` are kept as attributes."""
 
-    def __init__(
-        self, path: str | os.PathLike[str] | None, reason: str, record: int | None = None
-    ):
+    def __init__(self, path: str | os.PathLike[str] | None, reason: str, record: int | None = None):
         self.path = None if path is None else os.fspath(path)
         self.record = record
         self.reason = reason
@@ -19,6 +17,9 @@ class DataError(ValueError):
         if record is not None:
             where += f": record {record}"
         super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self):  # survive pickling (errors raised in decoding processes)
+        return (self.__class__, (self.path, self.reason, self.record))
 
 
 class RecordError(DataError):

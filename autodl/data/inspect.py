@@ -12,6 +12,7 @@ vocabulary -> text; (T, 1, 1, 1) with T != 1 -> speech; (1, 1, F, 1) or sparse t
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -102,16 +103,30 @@ class Summary:
                 lines.append(
                     f"            class balance ({s.labels_per_example:.2f} labels/example):"
                 )
-                total = max(s.num_examples, 1)
-                for k, count in enumerate(s.class_counts):
-                    name = self.label_names[k] if k < len(self.label_names) else str(k)
-                    bar = "#" * int(round(30 * count / total))
-                    lines.append(f"              {name[:16]:<16} {count:>8g} {bar}")
+                lines.extend(self._balance_lines(s))
         if self.domain == "text" and self.examples:
             lines.append("examples (decoded tokens):")
             for ex, lab in zip(self.examples[:5], self.example_labels[:5], strict=False):
                 lines.append(f"  [{self._label_text(lab)}] {self.decode(ex, 30)}")
         return "\n".join(lines)
+
+    def _balance_lines(self, s: SplitSummary, max_classes: int = 20) -> list[str]:
+        counts = np.asarray(s.class_counts)
+        total = max(s.num_examples, 1)
+        shown = range(len(counts))
+        lines = []
+        if len(counts) > max_classes:
+            # too many to list: the spread, then the most frequent classes
+            lines.append(
+                f"              per class: min {counts.min():g}, median {np.median(counts):g}, "
+                f"max {counts.max():g}; {int((counts == 0).sum())} classes without examples"
+            )
+            shown = np.argsort(-counts, kind="stable")[:10]
+        for k in shown:
+            name = self.label_names[k] if k < len(self.label_names) else str(k)
+            bar = "#" * int(round(30 * counts[k] / total))
+            lines.append(f"              {name[:16]:<16} {counts[k]:>8g} {bar}")
+        return lines
 
     def decode(self, example: np.ndarray, limit: int | None = None) -> str:
         ids = np.asarray(example).reshape(-1).astype(np.int64)
@@ -199,8 +214,8 @@ def inspect_task(
         limit = n if max_examples is None else min(n, max_examples)
         counts = np.zeros(summary.output_dim, dtype=np.float64)
         lo = hi = None
-        for j in progress(range(limit), limit, f"reading {split}"):
-            example, labels = ds[j]
+        pairs = itertools.islice(iter(ds), limit)
+        for j, (example, labels) in enumerate(progress(pairs, limit, f"reading {split}")):
             shape = np.asarray(np.shape(example))
             lo = shape if lo is None else np.minimum(lo, shape)
             hi = shape if hi is None else np.maximum(hi, shape)
@@ -209,9 +224,10 @@ def inspect_task(
                 summary.examples.append(np.asarray(example))
                 summary.example_labels.append(np.asarray(labels))
         class_counts: np.ndarray | None = counts
+        counted = limit
         if split == "test" and limit and not counts.any():
             # labels erased in the test files: count them from the solution instead
-            class_counts = _solution_counts(solution, summary.output_dim)
+            class_counts, counted = _solution_counts(solution, summary.output_dim), n
         summary.splits.append(
             SplitSummary(
                 split=split,
@@ -222,10 +238,7 @@ def inspect_task(
                 bytes_on_disk=_split_bytes(split_dir) if split_dir.is_dir() else 0,
                 class_counts=None if class_counts is None else [float(c) for c in class_counts],
                 labels_per_example=(
-                    None
-                    if class_counts is None
-                    else float(np.sum(class_counts))
-                    / max(limit if class_counts is counts else n, 1)
+                    None if class_counts is None else float(np.sum(class_counts)) / max(counted, 1)
                 ),
                 examples_read=limit,
             )
@@ -286,63 +299,90 @@ def _balance(ax, summary: Summary) -> None:
     ax.legend()
 
 
-def _to_image(frame: np.ndarray) -> tuple[np.ndarray, str | None]:
-    frame = np.clip(np.asarray(frame, dtype=np.float32), 0, 1)
-    if frame.shape[-1] == 1:
-        return frame[..., 0], "gray"
-    return frame[..., :3], None
+def _mosaic(tiles: list[np.ndarray], cols: int, pad: int = 1) -> np.ndarray:
+    """Frames (H, W, C) in [0, 1] of possibly different sizes -> one padded RGB grid."""
+    h = max(t.shape[0] for t in tiles)
+    w = max(t.shape[1] for t in tiles)
+    rows = -(-len(tiles) // cols)
+    grid = np.ones((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), dtype=np.float32)
+    for k, tile in enumerate(tiles):
+        tile = np.clip(np.asarray(tile, dtype=np.float32), 0, 1)
+        tile = np.repeat(tile, 3, axis=2) if tile.shape[2] == 1 else tile[:, :, :3]
+        r, c = divmod(k, cols)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        grid[y : y + tile.shape[0], x : x + tile.shape[1]] = tile
+    return grid
+
+
+def _spread(summary: Summary, k: int) -> list[int]:
+    """Up to k example indices taking the classes in turn, so the picture shows them all."""
+    by_class: dict[int, list[int]] = {}
+    for i, lab in enumerate(summary.example_labels):
+        key = int(np.argmax(lab)) if np.any(lab) else -1
+        by_class.setdefault(key, []).append(i)
+    order: list[int] = []
+    queues = [list(v) for _, v in sorted(by_class.items())]
+    while len(order) < k and any(queues):
+        for q in queues:
+            if q and len(order) < k:
+                order.append(q.pop(0))
+    return order
 
 
 def _label(summary: Summary, labels: np.ndarray) -> str:
     return summary._label_text(labels)[:18]
 
 
-def _grid_figure(plt, rows: int, cols: int):
-    fig = plt.figure(figsize=(max(8, 1.4 * cols), 1.5 * rows + 3.2), layout="constrained")
-    grid = fig.add_gridspec(rows + 2, cols)
-    return fig, grid
+def _examples_and_balance(plt, summary: Summary, tiles, cols, captions):
+    """One mosaic of frames with a caption per cell, above the class balance."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 10), gridspec_kw={"height_ratios": [3, 1]})
+    if tiles:
+        grid = _mosaic(tiles, cols)
+        top.imshow(grid, interpolation="nearest")
+        cell_w = grid.shape[1] / cols
+        cell_h = (grid.shape[0] - 1) / -(-len(tiles) // cols)
+        for k, caption in enumerate(captions):
+            r, c = divmod(k, cols)
+            top.text(
+                c * cell_w + 2,
+                r * cell_h + 2,
+                caption,
+                fontsize=7,
+                va="top",
+                color="yellow",
+                bbox={"facecolor": "black", "alpha": 0.5, "pad": 1},
+            )
+    top.axis("off")
+    _balance(bottom, summary)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.93, bottom=0.1, hspace=0.25)
+    return fig
 
 
 def _draw_images(plt, summary: Summary):
-    examples = summary.examples
-    cols = min(8, max(len(examples), 1))
-    rows = max(1, min(4, -(-len(examples) // cols)))
-    fig, grid = _grid_figure(plt, rows, cols)
-    for k, (ex, lab) in enumerate(
-        zip(examples[: rows * cols], summary.example_labels, strict=False)
-    ):
-        ax = fig.add_subplot(grid[k // cols, k % cols])
-        img, cmap = _to_image(ex[0])
-        ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(_label(summary, lab), fontsize=8)
-        ax.axis("off")
-    _balance(fig.add_subplot(grid[rows:, :]), summary)
-    return fig
+    shown = _spread(summary, MAX_PICTURE_EXAMPLES)
+    tiles = [summary.examples[i][0] for i in shown]
+    captions = [_label(summary, summary.example_labels[i]) for i in shown]
+    return _examples_and_balance(plt, summary, tiles, 8, captions)
 
 
 def _draw_video(plt, summary: Summary):
-    examples = summary.examples[:4]
-    cols = 8
-    rows = max(1, len(examples))
-    fig, grid = _grid_figure(plt, rows, cols)
-    for r, (ex, lab) in enumerate(zip(examples, summary.example_labels, strict=False)):
-        times = np.unique(np.linspace(0, len(ex) - 1, cols).round().astype(int))
+    cols, tiles, captions = 8, [], []
+    for i in _spread(summary, 4):
+        ex, lab = summary.examples[i], summary.example_labels[i]
+        times = np.linspace(0, len(ex) - 1, cols).round().astype(int)
         for c, t in enumerate(times):
-            ax = fig.add_subplot(grid[r, c])
-            img, cmap = _to_image(ex[t])
-            ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-            ax.set_title(f"{_label(summary, lab)} t={t}" if c == 0 else f"t={t}", fontsize=7)
-            ax.axis("off")
-    _balance(fig.add_subplot(grid[rows:, :]), summary)
-    return fig
+            tiles.append(ex[t])
+            captions.append(f"{_label(summary, lab)} t={t}" if c == 0 else f"t={t}")
+    return _examples_and_balance(plt, summary, tiles, cols, captions)
 
 
 def _draw_speech(plt, summary: Summary):
-    examples = summary.examples[:3]
+    shown = _spread(summary, 3)
     rate = summary.sample_rate or 16000
-    fig = plt.figure(figsize=(10, 2.2 * len(examples) + 3), layout="constrained")
-    grid = fig.add_gridspec(len(examples) + 1, 2)
-    for r, (ex, lab) in enumerate(zip(examples, summary.example_labels, strict=False)):
+    fig = plt.figure(figsize=(10, 2.2 * len(shown) + 3))
+    grid = fig.add_gridspec(len(shown) + 1, 2)
+    for r, i in enumerate(shown):
+        ex, lab = summary.examples[i], summary.example_labels[i]
         wave = np.asarray(ex, dtype=np.float32).reshape(-1)
         t = np.arange(len(wave)) / rate
         ax = fig.add_subplot(grid[r, 0])
@@ -354,20 +394,21 @@ def _draw_speech(plt, summary: Summary):
         ax.specgram(wave, NFFT=nfft, Fs=rate, noverlap=nfft // 2, cmap="magma")
         ax.set_title("spectrogram", fontsize=9)
         ax.set_ylabel("Hz")
-    _balance(fig.add_subplot(grid[len(examples), :]), summary)
+    _balance(fig.add_subplot(grid[len(shown), :]), summary)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
 def _draw_text(plt, summary: Summary):
     import textwrap
 
-    examples = summary.examples[:8]
-    fig = plt.figure(figsize=(11, 8), layout="constrained")
+    fig = plt.figure(figsize=(11, 8))
     grid = fig.add_gridspec(3, 2)
     ax = fig.add_subplot(grid[:2, :])
     ax.axis("off")
     y = 1.0
-    for ex, lab in zip(examples, summary.example_labels, strict=False):
+    for i in _spread(summary, 8):
+        ex, lab = summary.examples[i], summary.example_labels[i]
         body = textwrap.shorten(summary.decode(ex, 60), 220, placeholder=" ...")
         line = textwrap.fill(f"[{summary._label_text(lab)}] {body}", 130)
         ax.text(
@@ -380,11 +421,12 @@ def _draw_text(plt, summary: Summary):
     ax.hist(lengths, bins=20)
     ax.set_title(f"tokens per text (first {len(lengths)})", fontsize=9)
     _balance(fig.add_subplot(grid[2, 1]), summary)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
 def _draw_tabular(plt, summary: Summary):
-    fig = plt.figure(figsize=(11, 6), layout="constrained")
+    fig = plt.figure(figsize=(11, 6))
     grid = fig.add_gridspec(1, 2)
     ax = fig.add_subplot(grid[0, 0])
     rows = [np.asarray(e, dtype=np.float32).reshape(-1) for e in summary.examples]
@@ -402,4 +444,5 @@ def _draw_tabular(plt, summary: Summary):
     ax.set_ylabel("example")
     ax.set_title(f"first {len(rows)} examples", fontsize=10)
     _balance(fig.add_subplot(grid[0, 1]), summary)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig

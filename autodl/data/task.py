@@ -111,6 +111,4 @@ def find_task(path: str | os.PathLike[str]) -> Task:
     if len(data_dirs) > 1:
         names = ", ".join(p.name for p in data_dirs)
         raise TaskError(path, f"more than one *.data folder ({names}); pass one of them")
-    raise TaskError(
-        path, f"not an AutoDL task: no *.data folder and no {METADATA_FILE} found"
-    )
+    raise TaskError(path, f"not an AutoDL task: no *.data folder and no {METADATA_FILE} found")

@@ -116,8 +116,12 @@ def reference_dataset(
                 decode, features["0_compressed"].values, fn_output_signature=tf.float32
             )
             example.set_shape(
-                [seq if seq > 0 else None, row if row > 0 else None,
-                 col if col > 0 else None, channels]
+                [
+                    seq if seq > 0 else None,
+                    row if row > 0 else None,
+                    col if col > 0 else None,
+                    channels,
+                ]
             )
         else:
             example = tf.reshape(features["0_dense_input"], [seq, row, col, channels])

@@ -55,11 +55,13 @@ class TorchDataset(Dataset):
 
 
 def _target(shapes: list[tuple[int, ...]], policy: str, size: Sequence[int] | None) -> list[int]:
-    lead = [max(s[a] for s in shapes) if policy != "crop" else min(s[a] for s in shapes)
-            for a in range(3)]
+    lead = [
+        max(s[a] for s in shapes) if policy != "crop" else min(s[a] for s in shapes)
+        for a in range(3)
+    ]
     if size is not None:
         size = list(size)
-        lead[3 - len(size):] = size
+        lead[3 - len(size) :] = size
     return lead
 
 
@@ -80,8 +82,9 @@ def _fit(x: torch.Tensor, target: Sequence[int]) -> torch.Tensor:
 def _resize(x: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     if x.shape[1:3] == (rows, cols):
         return x
-    y = F.interpolate(x.permute(0, 3, 1, 2), size=(rows, cols), mode="bilinear",
-                      align_corners=False)
+    y = F.interpolate(
+        x.permute(0, 3, 1, 2), size=(rows, cols), mode="bilinear", align_corners=False
+    )
     return y.permute(0, 2, 3, 1).contiguous()
 
 
@@ -92,8 +95,9 @@ def collate(
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     xs = [torch.as_tensor(np.asarray(x)) if not torch.is_tensor(x) else x for x, _ in batch]
-    ys = torch.stack([torch.as_tensor(np.asarray(y)) if not torch.is_tensor(y) else y
-                      for _, y in batch])
+    ys = torch.stack(
+        [torch.as_tensor(np.asarray(y)) if not torch.is_tensor(y) else y for _, y in batch]
+    )
     shapes = [tuple(x.shape) for x in xs]
     if len({s[3] for s in shapes}) != 1:
         raise ValueError(f"examples differ in channel count: {sorted({s[3] for s in shapes})}")

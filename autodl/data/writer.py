@@ -247,8 +247,7 @@ class _Split:
         if type(examples).__module__.startswith("scipy.sparse"):
             csr = examples.tocsr()
             rows = [
-                (csr.indices[a:b], csr.data[a:b])
-                for a, b in zip(csr.indptr[:-1], csr.indptr[1:])
+                (csr.indices[a:b], csr.data[a:b]) for a, b in zip(csr.indptr[:-1], csr.indptr[1:])
             ]
             self.width = csr.shape[1]
         else:
@@ -415,7 +414,9 @@ def write_task(
     dim = _guess_output_dim([p for _, p in pairs], output_dim, label_names)
     if dim <= 0:
         raise ValueError("output_dim must be positive")
-    names = [str(x) for x in label_names] if label_names is not None else [str(i) for i in range(dim)]
+    names = (
+        [str(x) for x in label_names] if label_names is not None else [str(i) for i in range(dim)]
+    )
     if len(names) != dim:
         raise ValueError(f"{len(names)} label names for output_dim {dim}")
     options = {

@@ -141,6 +141,8 @@ def choose_user(requested_uid: int | None = NOBODY) -> WorkerUser:
         return WorkerUser(uid, gid, False, "privilege drop disabled")
     if os.geteuid() != 0:
         return WorkerUser(uid, gid, False, "not running as root: the worker keeps this uid")
+    if requested_uid == uid:
+        return WorkerUser(uid, gid, False, f"the requested worker uid is ours ({uid})")
     new_gid = requested_uid
     try:
         import pwd
@@ -250,9 +252,7 @@ def descendants(root_pid: int, adopted_after: int | None = None) -> set[int]:
     roots = [root_pid]
     if adopted_after is not None:
         me = os.getpid()
-        roots += [
-            p for p in children.get(me, []) if p != root_pid and table[p][1] >= adopted_after
-        ]
+        roots += [p for p in children.get(me, []) if p != root_pid and table[p][1] >= adopted_after]
         found.update(roots[1:])
     stack = list(roots)
     while stack:

@@ -101,7 +101,9 @@ class IngestionResult:
     end_time: float | None = None
     construction_duration: float | None = None
     ingestion_duration: float = 0.0
-    device: dict[str, Any] = field(default_factory=lambda: {"type": "cpu", "name": "", "memory_bytes": 0})
+    device: dict[str, Any] = field(
+        default_factory=lambda: {"type": "cpu", "name": "", "memory_bytes": 0}
+    )
     isolation: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # True when ingestion itself failed (a bug of ours), not the submission.
@@ -331,27 +333,34 @@ class _Run:
             "privileges_dropped": user.dropped,
             "note": user.reason,
         }
+        # private/      0711, ours: shadow copies of the predictions (0700)
+        #   box/        0711, the worker's world: data/, code/, home/ (its cwd and HOME)
+        # Traversable, not listable: the worker reaches only the names it is given, and
+        # two levels above its folders is still ours.
         self.private = Path(tempfile.mkdtemp(prefix="autodl-ingest-"))
-        # Traversable, not listable: the worker reaches only the names it is given.
         os.chmod(self.private, 0o711)
-        data = self.private / "data"
+        (self.private / "shadow").mkdir(mode=0o700)
+        box = self.private / "box"
+        box.mkdir(mode=0o711)
+        os.chmod(box, 0o711)
+        data = box / "data"
         data.mkdir(mode=0o711)
+        os.chmod(data, 0o711)
         _link_tree(self.task.data_dir, data / self.task.data_dir.name, user.dropped)
         try:
-            code = resolve_code(self.code_path, self.private / "unpacked")
+            code = resolve_code(self.code_path, box / "unpacked")
         except SubmissionError as e:
             raise _End("error", str(e)) from None
-        if self.private not in code.parents:
-            staged = self.private / "code"
+        if box not in code.parents:
+            staged = box / "code"
             _link_tree(code, staged, user.dropped)
             code = staged
         else:
             for p in [code, *code.parents]:
-                if p == self.private:
+                if p == box:
                     break
                 os.chmod(p, 0o755)
-        (self.private / "shadow").mkdir(mode=0o700)
-        home = self.private / "home"
+        home = box / "home"
         home.mkdir()
         (home / "tmp").mkdir()
         if user.dropped:
@@ -436,7 +445,9 @@ class _Run:
         except ChannelClosed:
             self._worker_gone()
         except ProtocolViolation as e:
-            raise _End("error", f"the worker broke the message protocol during {self.stage}: {e}")
+            raise _End(
+                "error", f"the worker broke the message protocol during {self.stage}: {e}"
+            ) from None
         if header["op"] == "error":
             self._raise_worker_error(header)
         return header, payload
@@ -454,9 +465,7 @@ class _Run:
         try:
             rc = self.proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
-            raise _End(
-                "error", f"the worker closed its message pipe during {self.stage}"
-            ) from None
+            raise _End("error", f"the worker closed its message pipe during {self.stage}") from None
         tail = self.pump.tail_text() if self.pump else None
         if rc < 0:
             name = _signal_name(-rc)
@@ -488,6 +497,9 @@ class _Run:
         self._send(self.init)
         try:
             header, _ = self._receive(deadline)
+            if header["op"] == "device":
+                self.result.device = _sanitize_device(header.get("device"))
+                header, _ = self._receive(deadline)
         except MessageTimeout:
             self.result.construction_duration = time.monotonic() - t0
             raise _End(
@@ -501,7 +513,6 @@ class _Run:
             raise _End("error", f"the worker answered {header['op']!r} instead of 'ready'")
         api = header.get("api")
         self.result.api = api if api in ("autodl", "native") else None
-        self.result.device = _sanitize_device(header.get("device"))
         return bool(header.get("done_training"))
 
     def _start_clock(self) -> None:

@@ -182,6 +182,7 @@ class Worker:
         init, _ = self.reader.receive()
         device = detect_device()
         os.environ["AUTODL_DEVICE"] = device["type"]
+        self.send({"op": "device", "device": device})
         try:
             api, model, train_ds, test_ds = self.construct(init)
             done = bool(getattr(model, "done_training", False))
@@ -192,7 +193,7 @@ class Worker:
             else:
                 self.send(_error(stage, e))
             return 1
-        self.send({"op": "ready", "api": api.name, "device": device, "done_training": done})
+        self.send({"op": "ready", "api": api.name, "done_training": done})
         rounds = {"train": 0, "test": 0}
         while True:
             msg, _ = self.reader.receive()

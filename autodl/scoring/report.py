@@ -61,13 +61,18 @@ def render_learning_curve(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(111)
     lowest = 0.0
-    for i, (curve, label) in enumerate(zip(curves, labels)):
+    for i, (curve, label) in enumerate(zip(curves, labels, strict=True)):
         color = f"C{i % 10}"
         x, y = curve.step_points()
         lowest = min(lowest, float(y.min()))
         name = f"{label}: " if label else ""
         ax.plot(
-            x[:-1], y[:-1], drawstyle="steps-post", marker="o", markersize=3, color=color,
+            x[:-1],
+            y[:-1],
+            drawstyle="steps-post",
+            marker="o",
+            markersize=3,
+            color=color,
             label=f"{name}ALC={curve.alc():.4f}",
         )
         ax.plot(x[-2:], y[-2:], linestyle="--", linewidth=1, color=color)

@@ -228,6 +228,7 @@ class Scorer:
         seed: int = 0,
         bootstrap: bool = True,
         draw: bool = True,
+        stable_after: float = 2.0,
     ) -> None:
         self.solution_dir = Path(solution_dir)
         self.prediction_dir = Path(prediction_dir)
@@ -241,7 +242,9 @@ class Scorer:
         self.problems: dict[str, str] = {}  # status -> its first message
         self.start: protocol.StartInfo | None = None
         self.scores: dict[int, PredictionScore] = {}
-        self._stats: dict[int, tuple[int, int]] = {}
+        self.stable_after = stable_after
+        self._stats: dict[int, tuple[tuple[int, int] | None, float]] = {}
+        self._judged: dict[int, tuple[int, int] | None] = {}
         self._said: set[str] = set()
         self._last_array: np.ndarray | None = None
         self._finished = False
@@ -287,7 +290,8 @@ class Scorer:
         if not np.isfinite(sol).all():
             i, j = np.argwhere(~np.isfinite(sol))[0]
             self.note(
-                f"{path}: line {i + 1}, column {j + 1}: {float(sol[i, j])!r} is not a finite number",
+                f"{path}: line {i + 1}, column {j + 1}: {float(sol[i, j])!r} "
+                "is not a finite number",
                 BAD_SOLUTION,
                 level=logging.ERROR,
             )
@@ -304,7 +308,10 @@ class Scorer:
         self.multiclass = is_multiclass(sol)
         log.info(
             "solution %s: %d examples x %d labels (%s)",
-            path, sol.shape[0], sol.shape[1], "multi-class" if self.multiclass else "multi-label",
+            path,
+            sol.shape[0],
+            sol.shape[1],
+            "multi-class" if self.multiclass else "multi-label",
         )
 
     @property
@@ -336,45 +343,61 @@ class Scorer:
 
     # ---------------------------------------------------------------- predictions
 
-    def _read_prediction(self, k: int, path: Path) -> PredictionScore:
+    def _read_prediction(
+        self, k: int, path: Path
+    ) -> tuple[PredictionScore, np.ndarray | None, bool]:
+        """Read and score one file: (entry, array if valid, whether it looked complete).
+
+        "Looked complete": size and mtime did not change while it was read and its last byte
+        is a newline (every writer of the format ends each line with one).
+        """
         assert self.solution is not None
         entry = PredictionScore(k=k, path=path)
+        before = self._stat(path)
         try:
             pred = protocol.read_matrix(path, name="prediction")
         except ProtocolError as e:
             entry.error = str(e)
-            return entry
+            return entry, None, False
+        try:
+            with open(path, "rb") as f:
+                f.seek(-1, os.SEEK_END)
+                ends_with_newline = f.read(1) == b"\n"
+        except OSError:
+            ends_with_newline = False
+        looked_complete = ends_with_newline and before is not None and before == self._stat(path)
         n, m = self.solution.shape
         if pred.shape[0] != n:
             entry.error = (
                 f"{path}: {pred.shape[0]} rows, but the solution {self.solution_path.name} "
                 f"has {n} (one line per test example)"
             )
-            return entry
-        if pred.shape[1] != m:
+        elif pred.shape[1] != m:
             entry.error = (
                 f"{path}: {pred.shape[1]} values per line, but the solution "
                 f"{self.solution_path.name} has {m} labels"
             )
-            return entry
-        bad = ~np.isfinite(pred)
-        if bad.any():
+        elif not np.isfinite(pred).all():
+            bad = ~np.isfinite(pred)
             i, j = np.argwhere(bad)[0]
             entry.error = (
-                f"{path}: line {i + 1}, column {j + 1}: {float(pred[i, j])!r} is not a finite number "
-                f"({int(bad.sum())} such value(s))"
+                f"{path}: line {i + 1}, column {j + 1}: {float(pred[i, j])!r} is not a finite "
+                f"number ({int(bad.sum())} such value(s))"
             )
-            return entry
+        if entry.error is not None:
+            return entry, None, looked_complete
+        return entry, pred, looked_complete
+
+    def _score(self, entry: PredictionScore, pred: np.ndarray) -> None:
+        assert self.solution is not None
         entry.nauc = nauc(self.solution, pred)
         if self.multiclass:
             entry.accuracy = accuracy(self.solution, pred)
         for idx in self._boot_idx:
             entry.bootstrap_nauc.append(self._nauc_or_nan(self.solution[idx], pred[idx]))
-        if self._last_array is None or k >= max(
-            (p.k for p in self.scores.values() if p.error is None), default=-1
-        ):
+        latest = max((p.k for p in self.scores.values() if p.error is None), default=-1)
+        if entry.k >= latest:
             self._last_array = pred
-        return entry
 
     @staticmethod
     def _nauc_or_nan(solution: np.ndarray, prediction: np.ndarray) -> float:
@@ -383,23 +406,31 @@ class Scorer:
         except ValueError:  # a resample may hold a single class in every column
             return float("nan")
 
-    def _stable(self, k: int, path: Path) -> bool:
-        """True when the file's size and mtime have not changed since the previous poll."""
+    @staticmethod
+    def _stat(path: Path) -> tuple[int, int] | None:
         try:
             st = path.stat()
-        except FileNotFoundError:
-            return False
-        now = (st.st_size, st.st_mtime_ns)
-        before = self._stats.get(k)
-        self._stats[k] = now
-        return before == now
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def _quiet_for(self, k: int, path: Path) -> float:
+        """Seconds for which the file's size and mtime have not changed (0 when just seen)."""
+        now_stat, now = self._stat(path), time.monotonic()
+        seen = self._stats.get(k)
+        if seen is None or seen[0] != now_stat:
+            self._stats[k] = (now_stat, now)
+            return 0.0
+        return now - seen[1]
 
     def poll(self, final: bool = False) -> bool:
         """Score the predictions that are complete; returns True when something changed.
 
         Live (``final=False``) a listed file is read only once start.txt holds its timestamp
-        or its size and mtime held still over a poll, and a file that does not parse is
-        retried until it is stable. ``final=True`` (ingestion has ended) reads everything.
+        or it has been quiet (same size and mtime) for ``stable_after`` seconds; it is
+        accepted when it looked complete while read (see :meth:`_read_prediction`) or is
+        quiet, else retried on the next poll. A file judged bad is judged again if it
+        changes. ``final=True`` (ingestion has ended) reads and judges everything.
         """
         if self.solution is None:
             return False
@@ -420,28 +451,37 @@ class Scorer:
                     level=logging.INFO,
                 )
                 continue
+            quiet = self._quiet_for(k, path)
             entry = self.scores.get(k)
             if entry is not None:
-                if entry.timestamp is None and k in stamps:
-                    entry.timestamp = stamps[k]
+                if entry.error is not None and self._judged.get(k) != self._stat(path):
+                    del self.scores[k]  # rewritten since it was judged bad: judge again
                     changed = True
-                continue
-            stable = self._stable(k, path)
+                else:
+                    if entry.timestamp is None and k in stamps:
+                        entry.timestamp = stamps[k]
+                        changed = True
+                    continue
+            stable = quiet >= self.stable_after
             if not (final or k in stamps or stable):
                 continue
-            entry = self._read_prediction(k, path)
-            if entry.error is not None and not (final or stable):
+            entry, pred, looked_complete = self._read_prediction(k, path)
+            if not (final or stable or (pred is not None and looked_complete)):
                 continue  # maybe still being written by a producer that does not rename
             entry.timestamp = stamps.get(k)
+            self._judged[k] = self._stat(path)
             self.scores[k] = entry
             changed = True
-            if entry.error is not None:
+            if pred is None:
                 self.note(f"{entry.error}; prediction {k} is not scored", BAD_INPUT)
-            else:
-                log.info(
-                    "prediction %d: NAUC %.4f%s", k, entry.nauc,
-                    f", accuracy {entry.accuracy:.4f}" if entry.accuracy is not None else "",
-                )
+                continue
+            self._score(entry, pred)
+            log.info(
+                "prediction %d: NAUC %.4f%s",
+                k,
+                entry.nauc,
+                f", accuracy {entry.accuracy:.4f}" if entry.accuracy is not None else "",
+            )
         return changed
 
     # ---------------------------------------------------------------- results
@@ -486,7 +526,9 @@ class Scorer:
                     )
                 prev = p
             on_curve = [
-                p for p in scored if 0 <= p.timestamp - start_time <= budget  # type: ignore[operator]
+                p
+                for p in scored
+                if 0 <= p.timestamp - start_time <= budget  # type: ignore[operator]
             ]
             curve = LearningCurve(
                 timestamps=tuple(p.timestamp - start_time for p in on_curve),  # type: ignore[operator]
@@ -532,7 +574,9 @@ class Scorer:
         start_time = result.start_time
         budget = result.time_budget
         on_curve = [
-            p for p in result.scored if 0 <= p.timestamp - start_time <= budget  # type: ignore[operator]
+            p
+            for p in result.scored
+            if 0 <= p.timestamp - start_time <= budget  # type: ignore[operator]
         ]
         alcs = []
         for j in range(len(self._boot_idx)):
@@ -589,8 +633,10 @@ class Scorer:
             images.append((name, png))
         rows = []
         for p in result.predictions:
-            t = None if p.timestamp is None or result.start_time is None else (
-                p.timestamp - result.start_time
+            t = (
+                None
+                if p.timestamp is None or result.start_time is None
+                else (p.timestamp - result.start_time)
             )
             tr = None
             note = p.error or ""
@@ -611,9 +657,11 @@ class Scorer:
         if result.time_budget is not None:
             summary.append(("time budget", f"{result.time_budget:g} s"))
         if result.nauc_error_bar:
-            summary.append(("last NAUC, bootstrap", "%.4f ± %.4f" % result.nauc_error_bar))
+            summary.append(
+                ("last NAUC, bootstrap", "{:.4f} ± {:.4f}".format(*result.nauc_error_bar))
+            )
         if result.alc_error_bar:
-            summary.append(("ALC, bootstrap", "%.4f ± %.4f" % result.alc_error_bar))
+            summary.append(("ALC, bootstrap", "{:.4f} ± {:.4f}".format(*result.alc_error_bar)))
         page = render_detailed_results(
             task_name=self.task_name or "(unknown)",
             images=images,
@@ -673,19 +721,24 @@ class Scorer:
         if result.nauc_error_bar:
             log.info(
                 "last prediction's NAUC over %d bootstrap resamples: mean %.4f, std %.4f",
-                NAUC_BOOTSTRAP_RESAMPLES, *result.nauc_error_bar,
+                NAUC_BOOTSTRAP_RESAMPLES,
+                *result.nauc_error_bar,
             )
         if result.alc_error_bar:
             log.info(
                 "ALC over %d bootstrap-resampled curves: mean %.4f, std %.4f",
-                ALC_BOOTSTRAP_CURVES, *result.alc_error_bar,
+                ALC_BOOTSTRAP_CURVES,
+                *result.alc_error_bar,
             )
         self.write_outputs(result, live=False)
         level = logging.INFO if result.status == OK else logging.ERROR
         log.log(
             level,
             "task %s: ALC %.6f from %d prediction(s); status %s",
-            self.task_name, result.alc, len(result.scored), result.status,
+            self.task_name,
+            result.alc,
+            len(result.scored),
+            result.status,
         )
         return result
 
@@ -724,7 +777,8 @@ class Scorer:
         if self.start is not None:
             log.info(
                 "ingestion started (pid %d, budget %g s); scoring live",
-                self.start.ingestion_pid, self.time_budget,
+                self.start.ingestion_pid,
+                self.time_budget,
             )
         while True:
             if end_path.exists():
@@ -738,9 +792,7 @@ class Scorer:
             if self.poll():
                 self.write_outputs(self.result(), live=True)
                 r = self.result()
-                log.info(
-                    "%d prediction(s) scored; current ALC %.4f", len(r.scored), r.alc
-                )
+                log.info("%d prediction(s) scored; current ALC %.4f", len(r.scored), r.alc)
             time.sleep(poll_interval)
 
     def _time_out(
@@ -773,8 +825,14 @@ def score_folder(
 ) -> ScoreResult:
     """Score a finished prediction folder and write the score folder; see the module doc."""
     scorer = Scorer(
-        solution_dir, prediction_dir, score_dir,
-        time_budget=time_budget, t0=t0, seed=seed, bootstrap=bootstrap, draw=draw,
+        solution_dir,
+        prediction_dir,
+        score_dir,
+        time_budget=time_budget,
+        t0=t0,
+        seed=seed,
+        bootstrap=bootstrap,
+        draw=draw,
     )
     return scorer.finish()
 
@@ -793,11 +851,19 @@ def watch_folder(
     start_timeout: float = 1800.0,
     kill_grace: float = 0.0,
     term_timeout: float = 5.0,
+    stable_after: float = 2.0,
 ) -> ScoreResult:
     """Score live beside ingestion (see :meth:`Scorer.watch`) and return the final result."""
     scorer = Scorer(
-        solution_dir, prediction_dir, score_dir,
-        time_budget=time_budget, t0=t0, seed=seed, bootstrap=bootstrap, draw=draw,
+        solution_dir,
+        prediction_dir,
+        score_dir,
+        time_budget=time_budget,
+        t0=t0,
+        seed=seed,
+        bootstrap=bootstrap,
+        draw=draw,
+        stable_after=stable_after,
     )
     return scorer.watch(
         poll_interval=poll_interval,

@@ -122,7 +122,8 @@ class Model:
             if self.rounds and available < 0.5:
                 self.done_training = True
                 return
-            self.engine.fit(dataset, now + max(0.1, min(length, available)))
+            self.engine.fit(dataset, now + max(0.1, min(length, available)),
+                            limit=now + max(0.1, available))
             self.rounds += 1
             log(f"round {self.rounds} at {time.monotonic() - self.started:.1f}s: "
                 f"{self.engine.describe()}")

@@ -11,76 +11,10 @@ import json
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-from autodl.data import write_task
+from challenge_helpers import CENTROID, FRAGILE, ZEROS, blobs, submission
 
 pytestmark = pytest.mark.slow
-
-# Nearest class centroid: learns the blobs at once, one prediction, then stops.
-CENTROID = """
-import numpy as np
-
-class Model:
-    def __init__(self, metadata):
-        self.done_training = False
-
-    def fit(self, dataset, remaining_time_budget=None):
-        x, y = dataset.to_numpy()
-        x = x.reshape(len(x), -1)
-        self.centroids = (y.T @ x) / np.maximum(y.sum(axis=0), 1)[:, None]
-
-    def predict(self, dataset, remaining_time_budget=None):
-        x, _ = dataset.to_numpy()
-        x = x.reshape(len(x), -1)
-        d = ((x[:, None, :] - self.centroids[None]) ** 2).sum(axis=2)
-        self.done_training = True
-        return -d
-"""
-
-# Constant predictions: NAUC 0 whatever the timing, so ALC is exactly 0.
-ZEROS = """
-import numpy as np
-
-class Model:
-    def __init__(self, metadata):
-        self.output_dim = metadata.get_output_size()
-        self.done_training = False
-
-    def fit(self, dataset, remaining_time_budget=None):
-        pass
-
-    def predict(self, dataset, remaining_time_budget=None):
-        self.done_training = True
-        return np.zeros((len(dataset), self.output_dim))
-"""
-
-# Predicts zeros on 3-class tasks (tying with ZEROS), fails before predicting on others.
-FRAGILE = ZEROS.replace(
-    "    def fit(self, dataset, remaining_time_budget=None):\n        pass",
-    "    def fit(self, dataset, remaining_time_budget=None):\n"
-    "        if self.output_dim != 3:\n"
-    "            raise RuntimeError('fragile gives up on purpose')",
-)
-
-
-def blobs(root: Path, name: str, classes: int, features: int, seed: int) -> Path:
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(0, 4, (classes, features))
-
-    def sample(n):
-        y = np.arange(n) % classes
-        return (centers[y] + rng.normal(0, 1, (n, features))).astype(np.float32), y
-
-    return write_task(root, name, train=sample(60), test=sample(30), output_dim=classes)
-
-
-def submission(root: Path, name: str, code: str) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    (folder / "model.py").write_text(textwrap.dedent(code))
-    return folder
 
 
 @pytest.fixture
@@ -130,12 +64,16 @@ def test_small_challenge_ranks_resumes_and_reruns_failed(small_challenge, tmp_pa
     # blobs_b: centroid 1, zeros 2, fragile failed -> 3.
     board = {r["submission"]: r for r in csv.DictReader(open(out / "leaderboard.csv"))}
     assert {s: float(r["average_rank"]) for s, r in board.items()} == {
-        "centroid": 1.0, "zeros": 2.25, "fragile": 2.75
+        "centroid": 1.0,
+        "zeros": 2.25,
+        "fragile": 2.75,
     }
     assert (board["zeros"]["blobs_a_rank"], board["fragile"]["blobs_a_rank"]) == ("2.5", "2.5")
     assert board["fragile"]["blobs_b_rank"] == "3"
     assert [r["submission"] for r in csv.DictReader(open(out / "leaderboard.csv"))] == [
-        "centroid", "zeros", "fragile"
+        "centroid",
+        "zeros",
+        "fragile",
     ]
     assert "centroid" in proc.stdout.splitlines()[2]  # the printed table, best first
     assert (out / "leaderboard.html").is_file()
@@ -168,12 +106,18 @@ def test_small_challenge_ranks_resumes_and_reruns_failed(small_challenge, tmp_pa
     [
         ("datasets: {a: data/blobs_a}\nsubmissions: {z: subs/nope}\n", "submissions.z"),
         ("datasets: {a: data/nope}\nsubmissions: {z: subs/zeros}\n", "datasets.a"),
-        ("datasets: {a: data/blobs_a}\nsubmissions: {z: subs/zeros, z: subs/zeros}\n",
-         "duplicate name 'z'"),
-        ("datasets: {a: {path: data/blobs_a, budget: 3}}\nsubmissions: {z: subs/zeros}\n",
-         "datasets.a.budget: unknown key"),
-        ("datasets: {a: data/blobs_a}\nsubmissions: {z: subs/zeros}\njobs: 3\n",
-         "jobs: unknown key"),
+        (
+            "datasets: {a: data/blobs_a}\nsubmissions: {z: subs/zeros, z: subs/zeros}\n",
+            "duplicate name 'z'",
+        ),
+        (
+            "datasets: {a: {path: data/blobs_a, budget: 3}}\nsubmissions: {z: subs/zeros}\n",
+            "datasets.a.budget: unknown key",
+        ),
+        (
+            "datasets: {a: data/blobs_a}\nsubmissions: {z: subs/zeros}\njobs: 3\n",
+            "jobs: unknown key",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_error_before_anything_runs(tmp_path, cli, body, message):

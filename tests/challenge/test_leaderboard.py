@@ -83,7 +83,10 @@ def test_a_run_that_failed_after_predicting_keeps_its_alc():
     hung = _r("hung", "d", 0.0, status="timeout", n=0)
     board = build_leaderboard([late, zero, never, hung])
     assert board.ranks == {
-        ("late", "d"): 1, ("zero", "d"): 2, ("never", "d"): 3.5, ("hung", "d"): 3.5
+        ("late", "d"): 1,
+        ("zero", "d"): 2,
+        ("never", "d"): 3.5,
+        ("hung", "d"): 3.5,
     }
 
 

@@ -52,8 +52,10 @@ def test_digits_matches_scikit_learn(built):
     xt, _ = load(built["digits"], split="test").to_numpy()
     assert x.shape[1:] == (1, 8, 8, 1) and len(x) + len(xt) == len(digits.images)
     # every training image is a scikit-learn digit / 16 with its label
-    index = {im.tobytes(): t for im, t in zip(digits.images.astype(np.float32) / 16,
-                                              digits.target, strict=True)}
+    index = {
+        im.tobytes(): t
+        for im, t in zip(digits.images.astype(np.float32) / 16, digits.target, strict=True)
+    }
     for example, labels in zip(x, y, strict=True):
         assert index[example[0, :, :, 0].tobytes()] == labels.argmax()
     # stratified: every class in the test split in proportion

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MODELS = Path(__file__).resolve().parent / "models"
 # The base the test image is built on: a local Debian image (no registry is needed).
 BASE = os.environ.get("AUTODL_DOCKER_BASE", "autodl-base:bookworm")
 TEST_TAG = "autodl:test-cpu"

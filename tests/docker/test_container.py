@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ from autodl import protocol
 from autodl.docker import DockerError, check_harness, ingest_in_container
 from autodl.submission import pack
 
-from .conftest import MODELS
+MODELS = Path(__file__).resolve().parent / "models"
+
 
 pytestmark = pytest.mark.docker
 

@@ -76,9 +76,21 @@ def run_ingest(
     out = tmp_path / "out"
     cwd = tmp_path / "cwd"
     cwd.mkdir(exist_ok=True)
-    cmd = [sys.executable, "-m", "autodl", "ingest", "--dataset_dir", str(task),
-           "--output_dir", str(out), "--code_dir", str(code_dir),
-           "--time_budget", str(budget), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autodl",
+        "ingest",
+        "--dataset_dir",
+        str(task),
+        "--output_dir",
+        str(out),
+        "--code_dir",
+        str(code_dir),
+        "--time_budget",
+        str(budget),
+        *extra,
+    ]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
     elapsed = time.monotonic() - t0

@@ -29,7 +29,10 @@ class Folders:
     def start(self, *, budget: float = 300.0, start_time: float | None = None, pid: int = 0):
         start_time = time.time() - 1000 if start_time is None else start_time
         protocol.write_start(
-            self.res, ingestion_pid=pid, task_name=self.task, time_budget=budget,
+            self.res,
+            ingestion_pid=pid,
+            task_name=self.task,
+            time_budget=budget,
             start_time=start_time,
         )
         return start_time
@@ -46,8 +49,14 @@ class Folders:
 
     def args(self, *extra: str) -> list[str]:
         return [
-            "score", "--solution_dir", str(self.ref), "--prediction_dir", str(self.res),
-            "--score_dir", str(self.out), *extra,
+            "score",
+            "--solution_dir",
+            str(self.ref),
+            "--prediction_dir",
+            str(self.res),
+            "--score_dir",
+            str(self.out),
+            *extra,
         ]
 
 

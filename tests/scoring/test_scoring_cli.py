@@ -53,7 +53,7 @@ def test_offline_multiclass_folder(folders, multiclass, cli):
     folders.solution(sol)
     st = folders.start(budget=600)
     times = [5.0, 40.0, 300.0]
-    for k, (p, t) in enumerate(zip(preds, times)):
+    for k, (p, t) in enumerate(zip(preds, times, strict=True)):
         folders.predict(k, p, t, st)
     folders.end()
     proc = cli(*folders.args())
@@ -95,8 +95,15 @@ def test_offline_multilabel_has_no_accuracy_and_dashed_flags(folders, cli):
     st = folders.start(budget=100)
     folders.predict(0, pred, 20.0, st)
     folders.end()
-    proc = cli("score", "--solution-dir", folders.ref, "--prediction-dir", folders.res,
-               "--score-dir", folders.out)
+    proc = cli(
+        "score",
+        "--solution-dir",
+        folders.ref,
+        "--prediction-dir",
+        folders.res,
+        "--score-dir",
+        folders.out,
+    )
     assert proc.returncode == 0, proc.stderr
     txt = yaml.safe_load((folders.out / "scores.txt").read_text())
     assert "accuracy" not in txt and scores_json(folders)["accuracy"] is None
@@ -114,7 +121,9 @@ def test_time_budget_and_t0_overrides(folders, multiclass, cli):
     assert proc.returncode == 0, proc.stderr
     js = scores_json(folders)
     assert js["time_budget"] == 100 and js["t0"] == 10
-    assert js["score"] == pytest.approx(hand_alc([50.0], [sk_nauc(sol, preds[2])], 100, 10), abs=1e-9)
+    assert js["score"] == pytest.approx(
+        hand_alc([50.0], [sk_nauc(sol, preds[2])], 100, 10), abs=1e-9
+    )
     assert any("after the time budget" in m for m in js["messages"])
 
 
@@ -125,7 +134,7 @@ def _good_folder(folders, multiclass, times=(5.0, 40.0, 300.0), end=True):
     sol, preds = multiclass
     folders.solution(sol)
     st = folders.start(budget=600)
-    for k, (p, t) in enumerate(zip(preds, times)):
+    for k, (p, t) in enumerate(zip(preds, times, strict=True)):
         folders.predict(k, p, t, st)
     if end:
         folders.end()
@@ -142,7 +151,9 @@ def _check_bad(folders, proc, code, status, *needles):
         assert needle in proc.stderr, proc.stderr
     assert js["error"]
     # Every output is written even on failure.
-    assert (folders.out / "scores.txt").exists() and (folders.out / "detailed_results.html").exists()
+    assert (folders.out / "scores.txt").exists() and (
+        folders.out / "detailed_results.html"
+    ).exists()
     return js
 
 
@@ -191,13 +202,17 @@ def test_bad_prediction_file(folders, multiclass, score_inproc, case, needle):
 def test_missing_start_txt(folders, multiclass, score_inproc):
     _good_folder(folders, multiclass)
     (folders.res / "start.txt").unlink()
-    js = _check_bad(folders, score_inproc(*folders.args()), 4, "bad_input", "start.txt: file not found")
+    js = _check_bad(
+        folders, score_inproc(*folders.args()), 4, "bad_input", "start.txt: file not found"
+    )
     assert js["score"] == 0
 
 
 def test_out_of_order_timestamps(folders, multiclass, score_inproc):
     sol, preds, st = _good_folder(folders, multiclass, times=(5.0, 300.0, 40.0))
-    js = _check_bad(folders, score_inproc(*folders.args()), 4, "bad_input", "timestamps out of order")
+    js = _check_bad(
+        folders, score_inproc(*folders.args()), 4, "bad_input", "timestamps out of order"
+    )
     # The curve takes the predictions in time order: (5, p0), (40, p2), (300, p1).
     naucs = [sk_nauc(sol, p) for p in preds]
     assert js["score"] == pytest.approx(hand_alc([5, 40, 300], [naucs[0], naucs[2], naucs[1]], 600))
@@ -223,7 +238,9 @@ def test_missing_timestamp_line(folders, multiclass, score_inproc):
     folders.predict(0, preds[0], 5.0, st)
     folders.predict(1, preds[1], None, st)
     folders.end()
-    js = _check_bad(folders, score_inproc(*folders.args()), 4, "bad_input", "no timestamp for prediction 1")
+    js = _check_bad(
+        folders, score_inproc(*folders.args()), 4, "bad_input", "no timestamp for prediction 1"
+    )
     assert js["score"] == pytest.approx(hand_alc([5.0], [sk_nauc(sol, preds[0])], 600), abs=1e-9)
 
 
@@ -248,17 +265,23 @@ def test_single_class_solution_is_a_bad_solution(folders, score_inproc):
     st = folders.start()
     folders.predict(0, np.ones((10, 3)), 1.0, st)
     folders.end()
-    _check_bad(folders, score_inproc(*folders.args()), 3, "bad_solution", "no label column holds both")
+    _check_bad(
+        folders, score_inproc(*folders.args()), 3, "bad_solution", "no label column holds both"
+    )
 
 
 def test_empty_prediction_folder(folders, multiclass, score_inproc):
     folders.solution(multiclass[0])
-    js = _check_bad(folders, score_inproc(*folders.args()), 4, "bad_input", "no prediction file toy.predict_<k>")
+    js = _check_bad(
+        folders, score_inproc(*folders.args()), 4, "bad_input", "no prediction file toy.predict_<k>"
+    )
     assert js["score"] == 0 and js["num_predictions"] == 0
 
 
 def test_ingestion_failure_is_reported(folders, multiclass, score_inproc):
     sol, preds, st = _good_folder(folders, multiclass, end=False)
     folders.end(success=False)
-    js = _check_bad(folders, score_inproc(*folders.args()), 5, "ingestion_failed", "ingestion_success is 0")
+    js = _check_bad(
+        folders, score_inproc(*folders.args()), 5, "ingestion_failed", "ingestion_success is 0"
+    )
     assert js["num_predictions"] == 3 and js["score"] > 0

@@ -19,7 +19,9 @@ def test_rescale_time_endpoints_and_values():
     assert rescale_time(0.0, 1200.0) == 0.0
     assert rescale_time(1200.0, 1200.0) == pytest.approx(1.0, abs=1e-15)
     assert float(rescale_time(60.0, 1200.0)) == pytest.approx(math.log(2) / math.log(21), abs=1e-15)
-    np.testing.assert_allclose(rescale_time([10, 300], 600, t0=30), [x(10, 600, 30), x(300, 600, 30)])
+    np.testing.assert_allclose(
+        rescale_time([10, 300], 600, t0=30), [x(10, 600, 30), x(300, 600, 30)]
+    )
 
 
 def test_no_prediction_gives_zero():

@@ -11,8 +11,12 @@ from autodl import protocol
 
 def test_scores_txt_layout_is_the_2019_one(tmp_path):
     protocol.write_scores_txt(
-        tmp_path, score=0.5123, duration=12.25, timestamps=[1.5, 12.25],
-        nauc_scores=[0.1, 0.30000000000000004], accuracy=[0.3, 0.4],
+        tmp_path,
+        score=0.5123,
+        duration=12.25,
+        timestamps=[1.5, 12.25],
+        nauc_scores=[0.1, 0.30000000000000004],
+        accuracy=[0.3, 0.4],
     )
     assert (tmp_path / "scores.txt").read_text() == (
         "score: 0.5123\n"
@@ -53,8 +57,15 @@ def test_read_scores_errors_name_the_file(tmp_path):
 
 
 def test_learning_curve_round_trip_and_checks(tmp_path):
-    record = {"task": "toy", "time_budget": 100.0, "t0": 60.0, "timestamps": [1.0, 2.0],
-              "nauc": [0.1, 0.2], "accuracy": None, "alc": 0.1}
+    record = {
+        "task": "toy",
+        "time_budget": 100.0,
+        "t0": 60.0,
+        "timestamps": [1.0, 2.0],
+        "nauc": [0.1, 0.2],
+        "accuracy": None,
+        "alc": 0.1,
+    }
     protocol.write_learning_curve(tmp_path, record)
     assert protocol.read_learning_curve(tmp_path) == record
     protocol.write_learning_curve(tmp_path, {**record, "nauc": [0.1]})

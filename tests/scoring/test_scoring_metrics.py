@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from autodl.scoring import accuracy, auc_per_column, is_multiclass, nauc
-from autodl.scoring import metrics
+from autodl.scoring import accuracy, auc_per_column, is_multiclass, metrics, nauc
 
 
 def slow_tied_ranks(column: np.ndarray) -> np.ndarray:

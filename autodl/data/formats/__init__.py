@@ -125,6 +125,9 @@ def convert(
     from autodl.data.formats._write import write
 
     task = read(source, format, name=name, **options)
+    target = Path(out_dir) / task.name
+    if target.exists() and not overwrite:  # before the split and the (slow) write
+        raise FileExistsError(f"{target} exists")
     if task.test is None:
         train, test, stratified = split_task(task, test_size, seed)
         task.train, task.test = train, test

@@ -99,7 +99,7 @@ def one_hot(indices: Sequence[int], num_classes: int) -> np.ndarray:
 
 
 def split_task(task: RawTask, test_size: float = 0.2, seed: int = 0) -> tuple[Split, Split, bool]:
-    """Seeded train/test split of ``task.train``, stratified on the (first) label if it can be.
+    """Seeded, shuffled train/test split of ``task.train``, stratified on the label if it can be.
 
     ``test_size`` below 1 is a fraction of the examples, from 1 up a count.
     Returns (train, test, stratified). Stratification needs every class to have two
@@ -124,7 +124,9 @@ def split_task(task: RawTask, test_size: float = 0.2, seed: int = 0) -> tuple[Sp
     train_i, test_i = train_test_split(
         index, test_size=n_test, random_state=seed, shuffle=True, stratify=stratify
     )
-    return task.train.take(sorted(train_i)), task.train.take(sorted(test_i)), stratify is not None
+    # keep the shuffled order: sources often list examples class by class, and a model
+    # reading the first examples of a split should see every class
+    return task.train.take(train_i), task.train.take(test_i), stratify is not None
 
 
 def parse_info(path: Path) -> dict[str, str]:

@@ -223,18 +223,18 @@ def _videos(
     name: str, paths: list[Path], frame_step: int, max_frames: int | None, quality: int
 ) -> RawTask:
     examples, heights, widths, lengths, greys = [], [], [], [], []
-    videos = []
     for p in progress(paths, len(paths), "videos"):
         video = media.read_video(p, frame_step, max_frames)
-        videos.append(video)
-        greys.append(video.grey)
-    grey = all(greys)
-    for video in videos:
+        # encode at once so only one video's raw frames are in memory; a grey video keeps
+        # one channel (decoding it with 3 channels, if others are in colour, repeats it)
+        grey = video.grey
         frames = [f[:, :, :1] if grey else f for f in video.frames]
         examples.append([media.encode_jpeg(f, quality) for f in frames])
         heights.append(frames[0].shape[0])
         widths.append(frames[0].shape[1])
         lengths.append(len(frames))
+        greys.append(grey)
+    grey = all(greys)
     task = RawTask(
         name=name,
         kind="compressed",

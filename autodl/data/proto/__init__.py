@@ -61,7 +61,11 @@ _SCALARS = {
     "sint32": _F.TYPE_SINT32,
     "sint64": _F.TYPE_SINT64,
 }
-_LABELS = {"optional": _F.LABEL_OPTIONAL, "repeated": _F.LABEL_REPEATED, "required": _F.LABEL_REQUIRED}
+_LABELS = {
+    "optional": _F.LABEL_OPTIONAL,
+    "repeated": _F.LABEL_REPEATED,
+    "required": _F.LABEL_REQUIRED,
+}
 _TOKEN = re.compile(r'\s*(?:(//[^\n]*)|("[^"]*")|([A-Za-z_][\w.]*)|(-?\d+)|(\S))')
 
 
@@ -165,7 +169,9 @@ class _Parser:
             )
             entry.options.map_entry = True
             for number, (fname, ftype) in enumerate((("key", key), ("value", value)), 1):
-                self._set_type(entry.field.add(name=fname, number=number, label=_F.LABEL_OPTIONAL), ftype)
+                self._set_type(
+                    entry.field.add(name=fname, number=number, label=_F.LABEL_OPTIONAL), ftype
+                )
             f.label = _F.LABEL_REPEATED
             f.type = _F.TYPE_MESSAGE
             f.type_name = entry.name  # resolved to a full name by _resolve

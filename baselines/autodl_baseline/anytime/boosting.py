@@ -25,16 +25,23 @@ class BoostingCandidate:
         self.models = None
         self.stage = 0
         self.n_fitted = 0
-        self.last_cost = 0.0  # seconds per (iteration * row) of the last fit
+        self.last_cost = 0.0  # seconds per (iteration * row * leaf) of the last fit
         self.version = 0
         self.done = False
 
     def estimate(self, n_items: int, stage: int) -> float:
         if not self.last_cost:
             return 0.0
-        return self.last_cost * STAGES[stage][0] * n_items
+        max_iter, _, leaves = STAGES[stage]
+        return 1.5 * self.last_cost * max_iter * leaves * n_items
 
-    def update(self, items, labels: np.ndarray, deadline: float, complete: bool = False) -> None:
+    def update(self, items, labels: np.ndarray, deadline: float, complete: bool = False,
+               limit: float | None = None) -> None:
+        """Fit the next stage if it is expected to end before ``limit`` (default: deadline).
+
+        A fit cannot be cut short, so the engine passes the end of the whole budget as
+        ``limit``: a stage longer than one round is still worth running when it fits.
+        """
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         n = len(labels)
@@ -47,7 +54,9 @@ class BoostingCandidate:
             return
         if not self.multilabel and len(np.unique(labels.argmax(axis=1))) < 2:
             return
-        if time.monotonic() + self.estimate(n, stage) > deadline:
+        if time.monotonic() + self.estimate(n, stage) > (limit or deadline):
+            # Later stages cost more still: with all the data read, nothing is left to do.
+            self.done = complete and limit is not None
             return
         max_iter, lr, leaves = STAGES[stage]
         start = time.monotonic()
@@ -69,7 +78,7 @@ class BoostingCandidate:
         self.models = models
         self.stage = stage
         self.n_fitted = n
-        self.last_cost = (time.monotonic() - start) / (max_iter * max(n, 1))
+        self.last_cost = (time.monotonic() - start) / (max_iter * leaves * max(n, 1))
         self.version += 1
         self.done = complete and stage == len(STAGES) - 1
 

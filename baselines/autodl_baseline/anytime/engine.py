@@ -61,7 +61,8 @@ class Engine:
             (self.val_items if to_val else self.train_items).append(self.reader.items[k])
             (self.val_labels if to_val else self.train_labels).append(self.reader.labels[k])
 
-    def fit(self, dataset, deadline: float) -> None:
+    def fit(self, dataset, deadline: float, limit: float | None = None) -> None:
+        """One round: read, train until ``deadline``; uninterruptible fits end by ``limit``."""
         now = time.monotonic()
         span = deadline - now
         first = self.reader is None
@@ -77,7 +78,10 @@ class Engine:
         if linear.wants(len(labels), 0.3 * (deadline - time.monotonic())):
             linear.update(self.train_items, labels, deadline, complete)
         if time.monotonic() < deadline and not strong.done:
-            strong.update(self.train_items, labels, deadline, complete)
+            if isinstance(strong, BoostingCandidate):
+                strong.update(self.train_items, labels, deadline, complete, limit=limit)
+            else:
+                strong.update(self.train_items, labels, deadline, complete)
         self._select()
         self.done = complete and strong.done and not linear.wants(len(labels), np.inf)
 

@@ -48,8 +48,10 @@ class LinearCandidate:
         start = time.monotonic()
         X = self._features(items)
         if self.sparse:
+            from sklearn.feature_extraction.text import TfidfTransformer
+
             clf = LogisticRegression(C=4.0, solver="liblinear", max_iter=200)
-            steps = [clf]
+            steps = [TfidfTransformer(sublinear_tf=True), clf]
         else:
             clf = LogisticRegression(C=0.5, max_iter=300)
             steps = [StandardScaler(), clf]
@@ -57,14 +59,14 @@ class LinearCandidate:
             warnings.simplefilter("ignore")
             if self.multilabel:
                 y = (labels > 0).astype(int)
-                model = OneVsRestClassifier(make_pipeline(*steps))
-                model.fit(X, y)
+                model = OneVsRestClassifier(make_pipeline(*steps)).fit(X, y)
             else:
                 y = labels.argmax(axis=1)
                 if len(np.unique(y)) < 2:
                     return
-                model = make_pipeline(*steps)
-                model.fit(X, y)
+                if self.sparse and len(np.unique(y)) > 2:
+                    steps[-1] = OneVsRestClassifier(steps[-1])  # liblinear is binary only
+                model = make_pipeline(*steps).fit(X, y)
         self.model = model
         self.n_fitted = len(labels)
         self.fit_seconds = time.monotonic() - start

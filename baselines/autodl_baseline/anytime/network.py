@@ -31,7 +31,7 @@ class NetworkCandidate:
         self.rng = np.random.default_rng(seed)
         self.max_epochs = max_epochs
         self.net = None
-        self.opt = None
+        self.opts: list = []
         self.scaler = None
         self.epochs = 0.0
         self.steps = 0
@@ -57,7 +57,11 @@ class NetworkCandidate:
 
         torch.manual_seed(self.seed)
         self.net = self.spec.make_net(self.n_outputs).to(self.device)
-        self.opt = torch.optim.AdamW(self.net.parameters(), lr=self.spec.lr, weight_decay=1e-4)
+        if hasattr(self.spec, "optimizers"):
+            self.opts = self.spec.optimizers(self.net)
+        else:
+            self.opts = [torch.optim.AdamW(self.net.parameters(), lr=self.spec.lr,
+                                           weight_decay=1e-4)]
         if self.amp:
             self.scaler = torch.amp.GradScaler("cuda")
 
@@ -89,22 +93,26 @@ class NetworkCandidate:
             x = self.spec.batch(data, idx, train=True, rng=self.rng).to(self.device)
             y = targets[idx].to(self.device)
             lr = self.spec.lr / (1.0 + self.epochs / 15.0)
-            for group in self.opt.param_groups:
-                group["lr"] = lr
+            for opt in self.opts:
+                for group in opt.param_groups:
+                    group["lr"] = lr
             with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
                 logits = self.net(x).float()
             if self.multilabel:
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
             else:
                 loss = torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.05)
-            self.opt.zero_grad(set_to_none=True)
+            for opt in self.opts:
+                opt.zero_grad(set_to_none=True)
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
-                self.scaler.step(self.opt)
+                for opt in self.opts:
+                    self.scaler.step(opt)
                 self.scaler.update()
             else:
                 loss.backward()
-                self.opt.step()
+                for opt in self.opts:
+                    opt.step()
             took = time.monotonic() - now
             # The first steps pay for warm-up; an average of recent steps is the estimate.
             self.step_seconds = took if not self.steps else 0.8 * self.step_seconds + 0.2 * took

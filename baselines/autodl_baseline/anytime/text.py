@@ -72,7 +72,8 @@ class TextSpec:
 
             def __init__(self):
                 super().__init__()
-                self.embed = nn.Embedding(buckets, 64, padding_idx=0)
+                # Sparse gradients: a step touches only the rows of the batch's tokens.
+                self.embed = nn.Embedding(buckets, 64, padding_idx=0, sparse=True)
                 self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, 128), nn.ReLU(),
                                           nn.Linear(128, n_outputs))
 
@@ -84,3 +85,11 @@ class TextSpec:
                 return self.head(torch.cat([mean, peak], 1))
 
         return FastText()
+
+    def optimizers(self, net) -> list:
+        """SparseAdam for the embedding table, AdamW for the rest."""
+        import torch
+
+        dense = [p for name, p in net.named_parameters() if not name.startswith("embed.")]
+        return [torch.optim.SparseAdam(list(net.embed.parameters()), lr=self.lr),
+                torch.optim.AdamW(dense, lr=self.lr, weight_decay=1e-4)]
