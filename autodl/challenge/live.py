@@ -47,9 +47,13 @@ def read_state(run_dir: str | os.PathLike[str], time_budget: float) -> LiveState
         time_budget=start.time_budget or time_budget,
     )
     try:
-        state.ended = read_end(pred) is not None
+        end = read_end(pred)
     except (ProtocolError, OSError):
-        pass
+        end = None
+    if end is not None:  # the clock stopped when ingestion ended
+        state.ended = True
+        if end.end_time > start.start_time:
+            state.elapsed = end.end_time - start.start_time
     scores = read_scores_json(run_dir / "scores") or {}
     nauc = scores.get("nauc")
     if isinstance(nauc, list):
@@ -71,7 +75,7 @@ def render(state: LiveState) -> str:
         f"ALC {state.alc:.4f}" if state.alc is not None else "ALC -",
     ]
     if state.ended:
-        parts.append("ingestion ended, scoring")
+        parts.append("ingestion ended; final scoring")
     return " | ".join(parts)
 
 

@@ -109,7 +109,8 @@ def plot_curves(
         if len(xs) > 2:
             ax.plot(xs[2:-1:2], ys[2:-1:2], "o", color=cmap(i % 10), ms=4)
     ax.set_xlim(0, 1)
-    ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
+    # A little room at both ends: curves at NAUC 0 or 1 stay visible beside the frame.
+    ax.set_ylim(min(0.0, ax.get_ylim()[0]) - 0.02, 1.03)
     ax.set_xlabel("log-scaled time  log(1 + t/t0) / log(1 + T/t0)")
     ax.set_ylabel("NAUC = 2 AUC - 1")
     ax.set_title(title)

@@ -358,8 +358,8 @@ def _walk(root: Path) -> Iterable[RunResult]:
     except OSError:
         return
     for child in children:
-        # input_data and code are inputs; predictions hold no score.
-        if child.name in ("input_data", "code", "predictions", "logs"):
+        # Inputs, logs and our own outputs (the CodaLab form has scores.txt files too).
+        if child.name in ("input_data", "code", "predictions", "logs", "codalab"):
             continue
         yield from _walk(child)
 

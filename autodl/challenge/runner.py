@@ -307,6 +307,8 @@ def _ingest_cmd(job: Job, options: RunOptions, code: Path, gpu: str | None) -> l
     ]
     if job.construction_budget is not None:
         cmd += ["--construction-budget", f"{job.construction_budget:g}"]
+    if options.threads_per_job:
+        cmd += ["--cpu-threads", str(options.threads_per_job)]
     # No GPU for this job means none, not whatever CUDA_VISIBLE_DEVICES says.
     return [*cmd, "--gpus", gpu if gpu is not None else "none"]
 

@@ -10,7 +10,8 @@ HELP = "run a submission's model.py on one task, recording a prediction per trai
 
 def _both(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
     """An option under its reference spelling (--time_budget) and the dashed one."""
-    parser.add_argument(f"--{name}", f"--{name.replace('_', '-')}", dest=name, **kwargs)
+    flags = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
+    parser.add_argument(*flags, dest=name, **kwargs)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _both(parser, "kill_grace", type=float, default=2.0, help="seconds between TERM and KILL")
     _both(parser, "max_output", default="10M", help="worker output echoed before dropping")
     parser.add_argument(
+        "--no-stage",
+        dest="stage_data",
+        action="store_false",
+        help="give the model the dataset's own .data path (already isolated, e.g. a "
+        "read-only container mount) instead of a private hard-linked copy",
+    )
+    parser.add_argument(
         "--no-progress",
         dest="progress",
         action="store_false",
@@ -65,7 +73,8 @@ def main(args: argparse.Namespace) -> int:
             kill_grace=args.kill_grace,
             max_output_bytes=parse_size(args.max_output) or 0,
             progress=args.progress,
-            hide_command_line=True,
+            stage_data=args.stage_data,
+            conceal_process=True,
         )
         result = ingest(args.dataset_dir, args.output_dir, args.code_dir, options)
     except (HarnessError, ValueError) as e:

@@ -41,7 +41,7 @@ def load(path: str | os.PathLike[str], split: str | None = None, **options) -> A
     ``metadata.textproto`` and TFRecords), a ``<name>.data`` folder or a task folder.
     ``split`` is ``"train"`` (the default) or ``"test"``; for a split folder it must be
     None or that folder's name. ``options`` go to :class:`AutoDLDataset` (``cache``,
-    ``cache_limit``, ``cache_dir``, ``num_workers``, ``check_crc``).
+    ``cache_limit``, ``num_workers``, ``check_crc``).
     """
     p = Path(path).expanduser()
     if p.is_dir() and is_split_dir(p):

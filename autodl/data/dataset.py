@@ -1,11 +1,13 @@
 """``AutoDLDataset``: one split of a task as ``(example, labels)`` numpy pairs.
 
-The first pass reads each shard whole (memory-mapped), checks every CRC, parses each
-``SequenceExample`` and decodes its images. As it goes, the decoded float32 tensors are
-appended to one flat cache file (a memory map), so later passes neither parse protobufs
-nor decode images: they slice the map. The cache is bounded (``cache_limit`` bytes,
-default 4 GiB or ``$AUTODL_CACHE_LIMIT``); past the bound it is dropped and every pass
-decodes again. Variable shapes are fine: each example keeps its own offset and shape.
+The first pass maps each shard into memory, checks every CRC, parses each
+``SequenceExample`` and decodes its images (in worker processes on machines with 4 or
+more CPUs). It keeps the decoded float32 arrays as it goes, so later passes neither
+parse protobufs nor decode images: they copy the kept arrays. The cache is bounded
+(``cache_limit``, default 4 GiB or a quarter of the machine's memory); past the bound it
+is dropped and every pass decodes again. Variable shapes are fine: each example keeps
+its own shape. An interrupted pass keeps what it decoded; the next pass goes on from
+there.
 
 >>> from autodl.data import load
 >>> ds = load("../shared/data/autodl-format/miniciao")  # doctest: +SKIP
@@ -17,13 +19,10 @@ decodes again. Variable shapes are fine: each example keeps its own offset and s
 from __future__ import annotations
 
 import mmap
-import os
-import shutil
-import tempfile
-import weakref
-from collections.abc import Iterator
 import multiprocessing as mp
+import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, RecordError
+from .errors import DataError
 from .features import FeatureSpec, parse_example
 from .metadata import AutoDLMetadata
 from .task import split_files
@@ -58,7 +57,13 @@ def _cache_limit(value: int | None) -> int:
     if value is not None:
         return int(value)
     env = os.environ.get("AUTODL_CACHE_LIMIT")
-    return int(float(env)) if env else DEFAULT_CACHE_LIMIT
+    if env:
+        return int(float(env))
+    try:  # at most a quarter of the machine's memory
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return DEFAULT_CACHE_LIMIT
+    return min(DEFAULT_CACHE_LIMIT, ram // 4)
 
 
 class _Shard:
@@ -66,6 +71,7 @@ class _Shard:
 
     def __init__(self, path: Path, check_crc: bool):
         self.path = path
+        self.name = str(path)
         size = path.stat().st_size
         if size == 0:
             self.buf: Any = b""
@@ -80,61 +86,37 @@ class _Shard:
 
 
 class _Cache:
-    """Decoded examples of a split, in index order, in one flat float32 file.
+    """Decoded examples of a split, in index order, kept in memory.
 
-    Filled by sequential passes only (examples ``0..count-1``); complete once
-    ``count == n``. Owned by the process that made it: a forked worker only reads it.
+    The first pass hands its freshly decoded arrays over as they are (no copy, no
+    write), so caching costs it nothing; later passes return copies. Filled by
+    sequential passes only (examples ``0..count-1``), complete once ``count == n``.
+    Past ``limit`` bytes it is dropped for good and every pass decodes again.
     """
 
-    def __init__(self, n: int, output_dim: int, limit: int, cache_dir: str | None):
+    def __init__(self, n: int, limit: int):
         self.n = n
         self.limit = limit
-        self.pid = os.getpid()
-        self.dir = tempfile.mkdtemp(prefix="autodl-cache-", dir=cache_dir)
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self.dir, True)
-        self.file_path = os.path.join(self.dir, "examples.f32")
-        self.file = open(self.file_path, "wb")
-        self.offsets = np.zeros(n + 1, np.int64)
-        self.shapes = np.zeros((n, 4), np.int64)
-        self.labels = np.zeros((n, output_dim), np.float32)
-        self.count = 0
-        self.flat: np.ndarray | None = None
-        self.flat_count = 0  # examples visible through self.flat
+        self.nbytes = 0
+        self.examples: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
         self.dropped = False
 
+    @property
+    def count(self) -> int:
+        return len(self.examples)
+
     def append(self, example: np.ndarray, labels: np.ndarray) -> None:
-        i = self.count
-        end = self.offsets[i] + example.size
-        if end * 4 > self.limit:
+        self.nbytes += example.nbytes + labels.nbytes
+        if self.nbytes > self.limit:
             self.drop()
             return
-        self.file.write(np.ascontiguousarray(example, np.float32).data)
-        self.offsets[i + 1] = end
-        self.shapes[i] = example.shape
-        self.labels[i] = labels
-        self.count = i + 1
-        if self.count == self.n:
-            self.refresh()
-
-    def refresh(self) -> None:
-        """Make examples ``0..count-1`` readable through the memory map."""
-        if self.flat_count == self.count:
-            return
-        self.file.flush()
-        total = int(self.offsets[self.count])
-        if self.count == self.n:
-            self.file.close()
-        self.flat = (
-            np.memmap(self.file_path, np.float32, "r", shape=(total,))
-            if total
-            else np.zeros(0, np.float32)
-        )
-        self.flat_count = self.count
+        self.examples.append(example)
+        self.labels.append(labels)
 
     def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self.offsets[i], self.offsets[i + 1]
-        example = np.array(self.flat[a:b]).reshape(self.shapes[i])  # type: ignore[index]
-        return example, self.labels[i].copy()
+        # copies: callers may change their arrays in place without touching the cache
+        return self.examples[i].copy(), self.labels[i].copy()
 
     @property
     def complete(self) -> bool:
@@ -142,16 +124,11 @@ class _Cache:
 
     @property
     def writable(self) -> bool:
-        return not self.dropped and self.count < self.n and os.getpid() == self.pid
+        return not self.dropped and self.count < self.n
 
     def drop(self) -> None:
         self.dropped = True
-        self.flat = None
-        self.flat_count = 0
-        self.count = 0
-        if not self.file.closed:
-            self.file.close()
-        self._cleanup()
+        self.examples, self.labels = [], []
 
 
 class AutoDLDataset:
@@ -161,11 +138,10 @@ class AutoDLDataset:
     ----------
     split_dir : the split folder (``<name>.data/train``) or a bare split folder.
     cache : keep decoded examples in a memory-mapped file for later passes.
-    cache_limit : the cache's bound in bytes (default 4 GiB or ``$AUTODL_CACHE_LIMIT``).
-    cache_dir : where the cache file goes (default: the system's temporary folder); it
-        is removed with the dataset.
+    cache_limit : the cache's bound in bytes (default ``$AUTODL_CACHE_LIMIT``, else 4 GiB
+        or a quarter of the machine's memory, whichever is less).
     num_workers : decoding processes of the first pass on large splits (default: one
-        per CPU, at most 4; 1 decodes in this process).
+        per CPU but one, at most 4; 0 decodes in this process).
     check_crc : check every record's CRC-32C (the default; TensorFlow does too).
     """
 
@@ -175,7 +151,6 @@ class AutoDLDataset:
         *,
         cache: bool = True,
         cache_limit: int | None = None,
-        cache_dir: str | None = None,
         num_workers: int | None = None,
         check_crc: bool = True,
     ):
@@ -187,12 +162,14 @@ class AutoDLDataset:
             raise DataError(self.split_dir, "no TFRecord files (*.tfrecord or sample*)")
         self._use_cache = cache
         self._cache_limit = _cache_limit(cache_limit)
-        self._cache_dir = cache_dir
         self._check_crc = check_crc
         cpus = os.cpu_count() or 1
-        self.num_workers = max(1, num_workers if num_workers is not None else min(4, cpus))
+        # this process keeps a CPU busy too (receiving, caching, the caller's own work)
+        # and on 2 or 3 CPUs a worker process costs more than it brings (measured)
+        default = min(4, cpus - 1) if cpus >= 4 else 0
+        self.num_workers = max(0, num_workers if num_workers is not None else default)
         self._shards: list[_Shard] | None = None
-        self._where: np.ndarray | None = None  # (n, 2): shard, record within shard
+        self._where: list[list[int]] | None = None  # per example: shard, record in shard
         self._cache: _Cache | None = None
 
     # ------------------------------------------------------------------ indexing
@@ -203,8 +180,10 @@ class AutoDLDataset:
         where = [
             np.stack([np.full(len(s.spans), k), np.arange(len(s.spans))], axis=1)
             for k, s in enumerate(shards)
+            if s.spans
         ]
-        self._where = np.concatenate(where).astype(np.int64) if where else np.zeros((0, 2), int)
+        # plain lists: indexing them per example is cheaper than numpy scalars
+        self._where = np.concatenate(where).astype(np.int64).tolist() if where else []
         self._shards = shards
 
     def __len__(self) -> int:
@@ -215,7 +194,7 @@ class AutoDLDataset:
         k, j = self._where[i]  # type: ignore[index]
         shard = self._shards[k]  # type: ignore[index]
         # records are numbered within their file: that is what a person can look up
-        return parse_example(shard.record(j), self.spec, str(shard.path), int(j))
+        return parse_example(shard.record(j), self.spec, shard.name, j)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """``(example, labels)`` of example ``i`` (negative indices count from the end)."""
@@ -225,13 +204,12 @@ class AutoDLDataset:
         i %= n
         cache = self._cache
         if cache is not None and not cache.dropped and i < cache.count:
-            cache.refresh()
             return cache.get(i)
         return self._decode(i)
 
     # ------------------------------------------------------------------ passes
     def _decoded(self, start: int, stop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        if self.num_workers > 1 and stop - start >= _PROCESS_MIN:
+        if self.num_workers > 0 and stop - start >= _PROCESS_MIN:
             yield from self._decoded_in_processes(start, stop)
         else:
             for i in range(start, stop):
@@ -255,7 +233,7 @@ class AutoDLDataset:
             for i in range(a, min(a + _CHUNK, stop)):
                 k, j = self._where[i]  # type: ignore[index]
                 shard = self._shards[k]  # type: ignore[index]
-                items.append((shard.record(j), str(shard.path), int(j)))
+                items.append((shard.record(j), shard.name, j))
             return items
 
         try:
@@ -263,7 +241,7 @@ class AutoDLDataset:
             starts = iter(range(start, stop, _CHUNK))
             pending = [
                 pool.submit(_parse_chunk, chunk(a), spec)
-                for _, a in zip(range(3 * self.num_workers), starts)
+                for _, a in zip(range(3 * self.num_workers), starts, strict=False)
             ]
         except (OSError, BrokenProcessPool):
             yield from (self._decode(i) for i in range(start, stop))
@@ -280,11 +258,8 @@ class AutoDLDataset:
         n = len(self)
         cache = self._cache
         if self._use_cache and cache is None and n:
-            cache = self._cache = _Cache(
-                n, self.spec.output_dim, self._cache_limit, self._cache_dir
-            )
+            cache = self._cache = _Cache(n, self._cache_limit)
         if cache is not None and not cache.dropped:
-            cache.refresh()
             done = cache.count
             for i in range(done):
                 yield cache.get(i)
@@ -364,7 +339,8 @@ class AutoDLDataset:
         return f"AutoDLDataset({str(self.split_dir)!r}, {self.metadata!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # Memory maps do not pickle; a worker process reopens the shards itself.
+        # Memory maps do not pickle: another process reopens the shards itself (a forked
+        # one inherits everything, the cache included, without pickling).
         state = self.__dict__.copy()
         state["_shards"] = None
         state["_where"] = None

@@ -324,24 +324,27 @@ def _sparse(lists, spec: FeatureSpec, bad) -> np.ndarray:
 
 def _labels(context, output_dim: int, bad) -> np.ndarray:
     labels = np.zeros(output_dim, np.float32)
-    if "label_index" not in context:
-        if "label_score" in context and len(context["label_score"].float_list.value):
+    # Python lists, not numpy: a handful of values, where numpy's call overhead dominates
+    f = context.get("label_index")
+    if f is None:
+        score = context.get("label_score")
+        if score is not None and len(score.float_list.value):
             raise bad("'label_score' without 'label_index'")
         return labels
-    f = context["label_index"]
-    if _kind(f) not in (None, "int64_list"):
-        raise bad(f"'label_index' is {_kind(f)}, expected int64_list")
-    index = np.array(f.int64_list.value, dtype=np.int64)
-    if index.size == 0:
+    kind = _kind(f)
+    if kind not in (None, "int64_list"):
+        raise bad(f"'label_index' is {kind}, expected int64_list")
+    index = list(f.int64_list.value)
+    if not index:
         return labels
-    score = context["label_score"] if "label_score" in context else None
+    score = context.get("label_score")
     if score is not None and _kind(score) not in (None, "float_list"):
         raise bad(f"'label_score' is {_kind(score)}, expected float_list")
-    values = _float_values(score) if score is not None else np.zeros(0, np.float32)
-    if values.size != index.size:
-        raise bad(f"{index.size} label indices but {values.size} label scores")
-    if index.max() >= output_dim or index.min() < 0:
-        wrong = int(index[(index >= output_dim) | (index < 0)][0])
-        raise bad(f"label index {wrong} is outside [0, output_dim={output_dim})")
+    values = list(score.float_list.value) if score is not None else []
+    if len(values) != len(index):
+        raise bad(f"{len(index)} label indices but {len(values)} label scores")
+    for k in index:
+        if not 0 <= k < output_dim:
+            raise bad(f"label index {k} is outside [0, output_dim={output_dim})")
     labels[index] = values
     return labels

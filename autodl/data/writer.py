@@ -247,7 +247,8 @@ class _Split:
         if type(examples).__module__.startswith("scipy.sparse"):
             csr = examples.tocsr()
             rows = [
-                (csr.indices[a:b], csr.data[a:b]) for a, b in zip(csr.indptr[:-1], csr.indptr[1:])
+                (csr.indices[a:b], csr.data[a:b])
+                for a, b in zip(csr.indptr[:-1], csr.indptr[1:], strict=False)
             ]
             self.width = csr.shape[1]
         else:
@@ -429,7 +430,7 @@ def write_task(
     splits = [_Split(fmt, examples, options) for _, (examples, _) in pairs]
     labels = [
         _label_matrix(lab, len(sp.bodies), dim, split)
-        for (split, (_, lab)), sp in zip(pairs, splits)
+        for (split, (_, lab)), sp in zip(pairs, splits, strict=False)
     ]
     spec = _metadata(fmt, splits, dim, names, options)
     text = any(sp.text for sp in splits)
@@ -438,7 +439,7 @@ def write_task(
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir))
     try:
         data_dir = tmp / f"{name}.data"
-        for (split, _), sp, lab in zip(pairs, splits, labels):
+        for (split, _), sp, lab in zip(pairs, splits, labels, strict=False):
             split_dir = data_dir / split
             split_dir.mkdir(parents=True)
             split_spec = DataSpecification()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import resource
 import signal
 import stat
 import sys
@@ -185,23 +184,14 @@ def protect_output(path: Path, user: WorkerUser) -> str | None:
     return note
 
 
-def apply_rlimits(pid: int, limits: Limits) -> list[str]:
-    """Set the worker's rlimits from outside (``prlimit``) before it runs participant code.
-
-    Returns a note per limit that could not be applied.
-    """
-    notes = []
-    todo = []
+def rlimits(limits: Limits) -> dict[str, int]:
+    """The rlimits the worker sets on itself, by ``resource`` constant name."""
+    found = {}
     if limits.memory_bytes:
-        todo.append((resource.RLIMIT_DATA, limits.memory_bytes, "memory"))
+        found["RLIMIT_DATA"] = int(limits.memory_bytes)
     if limits.max_processes:
-        todo.append((resource.RLIMIT_NPROC, limits.max_processes, "processes"))
-    for which, value, what in todo:
-        try:
-            resource.prlimit(pid, which, (value, value))
-        except (OSError, ValueError, AttributeError) as e:
-            notes.append(f"{what} limit not applied: {e}")
-    return notes
+        found["RLIMIT_NPROC"] = int(limits.max_processes)
+    return found
 
 
 def set_subreaper() -> bool:

@@ -9,12 +9,13 @@ anything that came from the worker, whose process runs untrusted code.
 Both sides import this module; it imports nothing but the standard library, so the
 worker never loads supervisor code and the supervisor never loads the participant's.
 
-Ops, supervisor -> worker: ``init`` (paths, options), ``train`` and ``test`` (with the
+Ops, supervisor -> worker: ``init`` (paths), ``round`` (train then test, with the
 ``deadline`` on the shared ``time.monotonic`` clock), ``exit``.
-Ops, worker -> supervisor: ``ready`` (api, device, done_training), ``trained``
-(done_training), ``prediction`` (+ payload), ``none`` (test returned None),
-``bad_prediction`` (the worker could not even make numbers of it), ``error`` (stage,
-kind, message, traceback).
+Ops, worker -> supervisor: ``device`` (what the model got), ``ready`` (api,
+done_training), ``trained`` (train returned; the worker goes on to test without
+waiting), then one of ``prediction`` (+ payload, done_training), ``none`` (test returned
+None), ``bad_prediction`` (not even numbers), and at any time ``error`` (stage, kind,
+message, traceback).
 """
 
 from __future__ import annotations

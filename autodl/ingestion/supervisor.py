@@ -78,12 +78,18 @@ class IngestionOptions:
     cpu_threads: int | None = None
     worker_uid: int | None = limits_mod.NOBODY  # used only when running as root
     kill_grace: float = 2.0
+    # Hard-link (or copy) the <name>.data folder into a private folder for the worker.
+    # False hands the worker the dataset's own path, for a folder that is already
+    # isolated (a read-only container mount of the .data folder alone); a task folder
+    # holding its solution is staged anyway.
+    stage_data: bool = True
     max_output_bytes: int = 10 * 1024 * 1024  # worker stdout/stderr echoed, then dropped
     progress: bool | None = None  # None: when stderr is a terminal
     echo: BinaryIO | None = None  # where worker output goes (default: our stdout)
-    # Blank this process's /proc/<pid>/cmdline (it names the task and output folders);
-    # the `autodl ingest` command does, a library caller decides for its own process.
-    hide_command_line: bool = False
+    # Blank this process's /proc/<pid>/cmdline (it names the task and output folders) and
+    # move its working folder to /: the `autodl ingest` command does; a library caller
+    # decides for its own process.
+    conceal_process: bool = False
 
 
 @dataclass
@@ -346,7 +352,13 @@ class _Run:
         data = box / "data"
         data.mkdir(mode=0o711)
         os.chmod(data, 0o711)
-        _link_tree(self.task.data_dir, data / self.task.data_dir.name, user.dropped)
+        data_dir = data / self.task.data_dir.name
+        if self.options.stage_data or self.task.solution_path is not None:
+            if not self.options.stage_data:
+                self.result.warnings.append("the task folder holds its solution: data staged")
+            _link_tree(self.task.data_dir, data_dir, user.dropped)
+        else:
+            data_dir = self.task.data_dir
         try:
             code = resolve_code(self.code_path, box / "unpacked")
         except SubmissionError as e:
@@ -372,9 +384,14 @@ class _Run:
                 self.result.warnings.append(note)
         self.init = {
             "op": "init",
+            # The worker lowers its own rlimits before it touches participant code (once
+            # it runs as another uid, changing them from here would need CAP_SYS_RESOURCE).
+            "rlimits": limits_mod.rlimits(
+                limits_mod.Limits(self.options.memory, self.options.max_processes)
+            ),
             "code_dir": str(code),
-            "train_dir": str(data / self.task.data_dir.name / "train"),
-            "test_dir": str(data / self.task.data_dir.name / "test"),
+            "train_dir": str(data_dir / "train"),
+            "test_dir": str(data_dir / "test"),
         }
         cmd = [sys.executable, "-m", "autodl.ingestion.worker"]
         return cmd, _worker_env(home, self.options), home, user
@@ -403,11 +420,6 @@ class _Run:
             for fd in (to_worker_r, from_worker_w, out_w):
                 os.close(fd)
         self.worker_start = limits_mod.start_ticks(self.proc.pid)
-        for note in limits_mod.apply_rlimits(
-            self.proc.pid,
-            limits_mod.Limits(self.options.memory, self.options.max_processes),
-        ):
-            self.result.warnings.append(note)
         self.result.isolation.update(
             memory_limit=self.options.memory,
             process_limit=self.options.max_processes,
@@ -466,6 +478,8 @@ class _Run:
             rc = self.proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
             raise _End("error", f"the worker closed its message pipe during {self.stage}") from None
+        if self.pump is not None:
+            self.pump.join(timeout=0.5)  # let the last words (a faulthandler dump) arrive
         tail = self.pump.tail_text() if self.pump else None
         if rc < 0:
             name = _signal_name(-rc)
@@ -499,6 +513,8 @@ class _Run:
             header, _ = self._receive(deadline)
             if header["op"] == "device":
                 self.result.device = _sanitize_device(header.get("device"))
+                for note in header.get("limit_errors") or []:
+                    self.result.warnings.append(str(note)[:500])
                 header, _ = self._receive(deadline)
         except MessageTimeout:
             self.result.construction_duration = time.monotonic() - t0
@@ -535,16 +551,21 @@ class _Run:
         max_payload = shape[0] * shape[1] * 8
         while not done:
             if time.monotonic() >= deadline:
-                raise _End("timeout", None)
+                raise _End(
+                    "timeout",
+                    f"the time budget of {self.options.time_budget:g} s ran out after "
+                    f"{k} predictions, before the model set done_training",
+                )
             self.stage = f"train (round {k})"
             self.progress.update("training", k)
-            self._send({"op": "train", "deadline": deadline})
+            # One message per round: the worker trains, says so, tests and answers,
+            # without waiting for us in between (the reference calls them back to back).
+            self._send({"op": "round", "deadline": deadline})
             header, _ = self._receive_or_timeout(deadline)
             if header["op"] != "trained":
                 raise _End("error", f"the worker answered {header['op']!r} to 'train'")
             self.stage = f"test (round {k})"
             self.progress.update("testing", k)
-            self._send({"op": "test", "deadline": deadline})
             try:
                 header, payload = self._receive_or_timeout(deadline, max_payload)
             except PayloadTooLarge as e:
@@ -630,8 +651,8 @@ class _Run:
 
     def finish(self) -> None:
         """Stop the worker, check the output folder, write end.txt and ingestion.json."""
-        polite = self.result.status in SUCCESS_STATUSES
-        self.stop_worker(polite)
+        # Only a worker that finished is waiting for our next message.
+        self.stop_worker(polite=self.result.status == "ok")
         for fd in (self.to_worker, self.pidfd, self.reader.fd if self.reader else None):
             if fd is not None:
                 try:
@@ -788,10 +809,11 @@ def ingest(
     except OSError as e:
         raise HarnessError(f"{output_dir}: cannot create the output folder: {e}") from None
     limits_mod.set_subreaper()
-    if options.hide_command_line:
-        limits_mod.hide_command_line("autodl ingest [arguments hidden from the submission]")
     run = _Run(task, output_dir.resolve(), code_path.resolve(), options)
-    _clear_stale(output_dir, run.result.warnings)
+    if options.conceal_process:
+        limits_mod.hide_command_line("autodl ingest [arguments hidden from the submission]")
+        os.chdir("/")  # every path is absolute by now
+    _clear_stale(run.output_dir, run.result.warnings)
 
     def on_signal(signum: int, frame: Any) -> None:
         raise _Interrupted(signum)

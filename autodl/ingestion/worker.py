@@ -43,6 +43,19 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+def set_rlimits(limits: dict[str, int]) -> list[str]:
+    """Lower our own rlimits (always allowed) before any participant code runs."""
+    import resource
+
+    errors = []
+    for name, value in limits.items():
+        try:
+            resource.setrlimit(getattr(resource, name), (int(value), int(value)))
+        except (AttributeError, ValueError, OSError) as e:
+            errors.append(f"{name} = {value} not applied: {e}")
+    return errors
+
+
 def _cpu_device() -> dict[str, Any]:
     name = platform.processor() or platform.machine()
     try:
@@ -180,9 +193,10 @@ class Worker:
 
     def serve(self) -> int:
         init, _ = self.reader.receive()
+        errors = set_rlimits(init.get("rlimits") or {})
         device = detect_device()
         os.environ["AUTODL_DEVICE"] = device["type"]
-        self.send({"op": "device", "device": device})
+        self.send({"op": "device", "device": device, "limit_errors": errors})
         try:
             api, model, train_ds, test_ds = self.construct(init)
             done = bool(getattr(model, "done_training", False))
@@ -194,31 +208,31 @@ class Worker:
                 self.send(_error(stage, e))
             return 1
         self.send({"op": "ready", "api": api.name, "done_training": done})
-        rounds = {"train": 0, "test": 0}
+        k = 0
         while True:
             msg, _ = self.reader.receive()
-            op = msg["op"]
-            if op == "exit":
+            if msg["op"] == "exit":
                 return 0
-            if op not in rounds:
+            if msg["op"] != "round":
                 continue
-            method = getattr(model, api.train if op == "train" else api.test)
-            dataset = train_ds if op == "train" else test_ds
-            stage = f"{method.__name__} (round {rounds[op]})"
-            rounds[op] += 1
+            deadline = msg["deadline"]
             try:
-                remaining = msg["deadline"] - time.monotonic()
-                result = method(dataset, remaining_time_budget=remaining)
-                done = bool(getattr(model, "done_training", False))
-                if op == "train":
-                    self.send({"op": "trained", "done_training": done})
-                    continue
+                stage = f"{api.train} (round {k})"
+                getattr(model, api.train)(
+                    train_ds, remaining_time_budget=deadline - time.monotonic()
+                )
+                self.send({"op": "trained"})
+                stage = f"{api.test} (round {k})"
+                result = getattr(model, api.test)(
+                    test_ds, remaining_time_budget=deadline - time.monotonic()
+                )
                 header, payload = pack_prediction(result)
+                header["done_training"] = bool(getattr(model, "done_training", False))
             except BaseException as e:
                 self.send(_error(stage, e))
                 return 1
-            header["done_training"] = done
             self.send(header, payload)
+            k += 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,9 @@ EXIT_CODES = {
 }
 _SEVERITY = (ERROR, BAD_SOLUTION, TIME_LIMIT_EXCEEDED, INGESTION_FAILED, BAD_INPUT)
 
+# A process that started longer than this before start.txt's start_time is not the ingestion.
+INGESTION_SETUP_LIMIT = 2 * 3600.0
+
 NAUC_BOOTSTRAP_RESAMPLES = 10  # resamples of the last prediction (as the 2019 program)
 ALC_BOOTSTRAP_CURVES = 5  # resampled learning curves
 
@@ -172,6 +175,39 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def process_start_time(pid: int) -> float | None:
+    """Epoch seconds at which ``pid`` started (Linux /proc); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        with open("/proc/stat", "rb") as f:
+            boot = next(float(ln.split()[1]) for ln in f if ln.startswith(b"btime"))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def ingestion_pid_problem(pid: int, start_time: float) -> str | None:
+    """Why scoring must not signal ``pid`` as the ingestion that wrote start.txt, or None.
+
+    Never pid <= 1, scoring itself or its parent. And the ingestion started shortly before
+    its ``start_time`` (model construction has its own 20-minute budget): a process with
+    that pid that started after it, or more than ``INGESTION_SETUP_LIMIT`` before it,
+    belongs to another pid namespace (a container) or reused the number.
+    """
+    if pid <= 1 or pid in (os.getpid(), os.getppid()):
+        return f"pid {pid} is not a process scoring may end; left alone"
+    started = process_start_time(pid)
+    if started is not None and not (
+        start_time - INGESTION_SETUP_LIMIT <= started <= start_time + 1.0
+    ):
+        return (
+            f"pid {pid} started {started - start_time:+.0f} s from start.txt's start_time, "
+            "so it is not the ingestion; left alone"
+        )
+    return None
+
+
 def end_process(pid: int, term_timeout: float = 5.0) -> str:
     """End ``pid``: its process group when it leads one (and it is not ours), else the pid.
 
@@ -263,6 +299,7 @@ class Scorer:
 
     def note(self, text: str, status: str | None = None, *, level: int = logging.WARNING) -> None:
         """Record a message once (log + outputs); with ``status``, also a problem."""
+        text = " ".join(text.split())  # one line, whatever a parser's message held
         if text in self._said:
             return
         self._said.add(text)
@@ -337,9 +374,10 @@ class Scorer:
             return  # a timestamp line is being appended; read it on the next poll
         try:
             self.start = protocol.read_start(self.prediction_dir)
-        except ProtocolError as e:
-            if final or self.start is None:
-                self.note(f"{e} (no learning curve can be drawn from it)", BAD_INPUT)
+        except ValueError as e:  # ProtocolError, or bytes that are not UTF-8
+            if final:  # live, a later poll may find it whole
+                what = str(e) if isinstance(e, ProtocolError) else f"{path}: {e}"
+                self.note(f"{what} (no learning curve can be drawn from it)", BAD_INPUT)
 
     # ---------------------------------------------------------------- predictions
 
@@ -677,8 +715,9 @@ class Scorer:
     def _check_end(self) -> None:
         try:
             end = protocol.read_end(self.prediction_dir)
-        except ProtocolError as e:
-            self.note(str(e), BAD_INPUT)
+        except ValueError as e:  # ProtocolError, or bytes that are not UTF-8
+            path = self.prediction_dir / protocol.END_FILE
+            self.note(str(e) if isinstance(e, ProtocolError) else f"{path}: {e}", BAD_INPUT)
             return
         except (FileNotFoundError, NotADirectoryError):
             return
@@ -766,12 +805,16 @@ class Scorer:
             if self.start is not None or end_path.exists():
                 break
             if time.monotonic() > waited_until:
-                self.note(
-                    f"{self.prediction_dir / protocol.START_FILE}: did not appear within "
-                    f"{start_timeout:g} s: ingestion did not start",
-                    BAD_INPUT,
-                    level=logging.ERROR,
-                )
+                start_path = self.prediction_dir / protocol.START_FILE
+                if start_path.exists():
+                    self._refresh_start(final=True)  # says what is wrong with it
+                else:
+                    self.note(
+                        f"{start_path}: did not appear within {start_timeout:g} s: "
+                        "ingestion did not start",
+                        BAD_INPUT,
+                        level=logging.ERROR,
+                    )
                 return self.finish(check_end=False)
             time.sleep(poll_interval)
         if self.start is not None:
@@ -790,8 +833,8 @@ class Scorer:
                 if time.time() >= start.start_time + budget + kill_grace:
                     return self._time_out(start, budget, term_timeout)
             if self.poll():
-                self.write_outputs(self.result(), live=True)
                 r = self.result()
+                self.write_outputs(r, live=True)
                 log.info("%d prediction(s) scored; current ALC %.4f", len(r.scored), r.alc)
             time.sleep(poll_interval)
 
@@ -799,7 +842,10 @@ class Scorer:
         self, start: protocol.StartInfo, budget: float, term_timeout: float
     ) -> ScoreResult:
         pid = start.ingestion_pid
-        if pid > 0 and _alive(pid):
+        refused = ingestion_pid_problem(pid, start.start_time)
+        if refused is not None:
+            how = refused
+        elif pid > 0 and _alive(pid):
             how = end_process(pid, term_timeout)
         else:
             how = f"ingestion (pid {pid}) had already ended without writing end.txt"

@@ -32,7 +32,7 @@ from anytime.vision import ImageSpec, VideoSpec
 SEED = 0
 SPECS = {"image": ImageSpec, "video": VideoSpec, "speech": SpeechSpec, "text": TextSpec,
          "tabular": TabularSpec}
-FIRST_ROUND = 2.0  # seconds of training before the first prediction
+FIRST_ROUND = 2.0  # seconds, at most, of reading and fitting before the first prediction
 GROWTH = 0.4  # each later round lasts this fraction of the time elapsed so far
 SAFETY = 1.0  # seconds kept free at the end of the budget
 

@@ -22,7 +22,7 @@ def assert_same_as_tf(split_dir: Path, **load_options) -> int:
     ours = list(load(split_dir, **load_options))
     ref = tf_pairs(split_dir)
     assert len(ours) == len(ref) > 0
-    for i, ((x, y), (rx, ry)) in enumerate(zip(ours, ref)):
+    for i, ((x, y), (rx, ry)) in enumerate(zip(ours, ref, strict=False)):
         assert x.dtype == np.float32 and y.dtype == np.float32, i
         assert x.shape == rx.shape, (i, x.shape, rx.shape)
         assert y.shape == ry.shape, (i, y.shape, ry.shape)

@@ -227,7 +227,7 @@ def test_unreadable_image(shared_data, tmp_path):
     src = _copy_cifar(shared_data, tmp_path / "src")
     name = (src / "labels.csv").read_text().splitlines()[2].split(",")[0]
     (src / name).write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
-    _fails(src, tmp_path / "out", str(src / name), "not a readable image")
+    _fails(src, tmp_path / "out", str(src / name), "not a readable image", f"labels.csv:{3}")
 
 
 def test_existing_task_is_kept_without_overwrite(shared_data, tmp_path):

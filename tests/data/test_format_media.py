@@ -6,10 +6,11 @@ import io
 import wave
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from autodl.data import find_task, load
-from autodl.data.formats import convert
+from autodl.data.formats import FormatError, convert
 from autodl.data.formats._base import progress
 from autodl.protocol import read_matrix
 
@@ -98,6 +99,23 @@ def test_word_texts_get_a_vocabulary(tmp_path):
     assert vocab["fun"] == 0  # the most frequent token first
     for x, _ in ds:
         assert " ".join(words[int(i)] for i in x.reshape(-1)) in texts
+
+
+def test_unreadable_video_and_audio_name_the_file(tmp_path):
+    for ext, what in ((".avi", "video"), (".wav", "audio file")):
+        src = tmp_path / ext[1:]
+        src.mkdir()
+        (src / f"bad{ext}").write_bytes(b"RIFF" + bytes(range(256)) * 4)
+        _labels_csv(
+            src,
+            [
+                (f"bad{ext}", 0),
+            ],
+        )
+        with pytest.raises(FormatError, match=f"not a readable {what}") as info:
+            convert(src, tmp_path / "out")
+        assert str(src / f"bad{ext}") in str(info.value)
+        assert "labels.csv:2" in str(info.value)
 
 
 class _Terminal(io.StringIO):

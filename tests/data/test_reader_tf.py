@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from data_helpers import assert_same_as_tf, encode, smooth_image
 
 from autodl.data import load, write_task
 from autodl.data.proto import SequenceExample
 from autodl.data.tfrecord import write_records
-
-from data_helpers import assert_same_as_tf, encode, smooth_image
 
 pytestmark = pytest.mark.tf
 pytest.importorskip("tensorflow")
@@ -33,7 +32,7 @@ def test_second_pass_from_cache_equals_tf(miniciao):
     first = list(ds)
     assert ds.is_cached
     second = list(ds)
-    for (a, b), (c, d) in zip(first, second):
+    for (a, b), (c, d) in zip(first, second, strict=False):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
     assert ds[5][0].shape == (1, 32, 32, 3)
@@ -50,8 +49,9 @@ def _labels(rng, n, k=5):
 
 def test_dense_sequences_several_shards(tmp_path, rng):
     x = rng.normal(size=(12, 3, 4, 5, 2)).astype(np.float32)
-    root = write_task(tmp_path, "dense", (x[:9], _labels(rng, 9)), (x[9:], _labels(rng, 3)),
-                      num_shards=3)
+    root = write_task(
+        tmp_path, "dense", (x[:9], _labels(rng, 9)), (x[9:], _labels(rng, 3)), num_shards=3
+    )
     assert len(list((root / "dense.data" / "train").glob("*.tfrecord"))) == 3
     assert assert_same_as_tf(root / "dense.data" / "train") == 9
     assert assert_same_as_tf(root / "dense.data" / "test") == 3
@@ -59,13 +59,18 @@ def test_dense_sequences_several_shards(tmp_path, rng):
 
 def test_png_variable_sizes(tmp_path, rng):
     images = [smooth_image(rng, int(h), int(w), 3) for h, w in rng.integers(5, 40, (10, 2))]
-    root = write_task(tmp_path, "png", (images[:7], _labels(rng, 7)), (images[7:], _labels(rng, 3)),
-                      format="compressed")
+    root = write_task(
+        tmp_path,
+        "png",
+        (images[:7], _labels(rng, 7)),
+        (images[7:], _labels(rng, 3)),
+        format="compressed",
+    )
     md = load(root).metadata
     assert md.get_matrix_size() == (-1, -1)
     assert assert_same_as_tf(root / "png.data" / "train") == 7
     # lossless: pixels come back exactly
-    for (x, _), img in zip(load(root), images):
+    for (x, _), img in zip(load(root), images, strict=False):
         np.testing.assert_array_equal(np.rint(x[0] * 255).astype(np.uint8), img)
 
 
@@ -78,10 +83,18 @@ def test_jpeg_pixels_equal_tensorflow(tmp_path, rng, channels, subsampling):
         img = smooth_image(rng, int(rng.integers(8, 48)), int(rng.integers(8, 48)), 3)
         if i % 3 == 0:
             img = img[..., :1]  # greyscale JPEGs too
-        images.append(encode(img, "JPEG", quality=int(rng.integers(40, 98)),
-                             subsampling=subsampling, progressive=bool(i % 2)))
-    root = write_task(tmp_path, "jpg", (images, _labels(rng, 8)), format="compressed",
-                      num_channels=channels)
+        images.append(
+            encode(
+                img,
+                "JPEG",
+                quality=int(rng.integers(40, 98)),
+                subsampling=subsampling,
+                progressive=bool(i % 2),
+            )
+        )
+    root = write_task(
+        tmp_path, "jpg", (images, _labels(rng, 8)), format="compressed", num_channels=channels
+    )
     assert assert_same_as_tf(root / "jpg.data" / "train") == 8
 
 
@@ -89,17 +102,27 @@ def test_video_frames(tmp_path, rng):
     videos = []
     for t in (4, 2, 5):  # variable length
         h, w = rng.integers(8, 24, 2)
-        videos.append([encode(smooth_image(rng, int(h), int(w), 3), "JPEG", quality=85)
-                       for _ in range(t)])
+        videos.append([encode(smooth_image(rng, int(h), int(w), 3), "PNG") for _ in range(t)])
     root = write_task(tmp_path, "vid", (videos, _labels(rng, 3)), format="compressed")
     assert load(root).metadata.get_tensor_shape() == (-1, -1, -1, 3)
     assert [x.shape[0] for x, _ in load(root)] == [4, 2, 5]
     assert assert_same_as_tf(root / "vid.data" / "train") == 3
 
 
+def test_jpeg_video_frames(tmp_path, rng):
+    pytest.importorskip("simplejpeg")
+    videos = [
+        [encode(smooth_image(rng, 20, 28, 3), "JPEG", quality=85) for _ in range(t)] for t in (3, 6)
+    ]
+    root = write_task(tmp_path, "jvid", (videos, _labels(rng, 2)), format="compressed")
+    assert load(root).metadata.get_tensor_shape() == (-1, 20, 28, 3)
+    assert assert_same_as_tf(root / "jvid.data" / "train") == 2
+
+
 def test_fixed_length_video_from_pixels(tmp_path, rng):
-    frames = np.stack([np.stack([smooth_image(rng, 16, 20, 3) for _ in range(3)])
-                       for _ in range(4)])
+    frames = np.stack(
+        [np.stack([smooth_image(rng, 16, 20, 3) for _ in range(3)]) for _ in range(4)]
+    )
     root = write_task(tmp_path, "clips", (frames, _labels(rng, 4)), format="compressed")
     assert load(root).metadata.get_tensor_shape() == (3, 16, 20, 3)
     assert assert_same_as_tf(root / "clips.data" / "train") == 4
@@ -122,8 +145,9 @@ def test_png_channel_conversions(tmp_path, rng, mode, channels):
         bio = io.BytesIO()
         img.save(bio, "PNG")
         images.append(bio.getvalue())
-    root = write_task(tmp_path, "conv", (images, _labels(rng, 3)), format="compressed",
-                      num_channels=channels)
+    root = write_task(
+        tmp_path, "conv", (images, _labels(rng, 3)), format="compressed", num_channels=channels
+    )
     assert assert_same_as_tf(root / "conv.data" / "train") == 3
 
 
@@ -138,10 +162,11 @@ def test_sparse_tabular(tmp_path, rng):
     x = rng.normal(size=(10, 30)).astype(np.float32)
     x[rng.random(x.shape) < 0.8] = 0
     x[3] = 0  # an example with no non-zero at all
-    root = write_task(tmp_path, "tab", (x[:8], _labels(rng, 8)), (x[8:], _labels(rng, 2)),
-                      format="sparse")
+    root = write_task(
+        tmp_path, "tab", (x[:8], _labels(rng, 8)), (x[8:], _labels(rng, 2)), format="sparse"
+    )
     assert assert_same_as_tf(root / "tab.data" / "train") == 8
-    for row, (ex, _) in zip(x, load(root)):
+    for row, (ex, _) in zip(x, load(root), strict=False):
         nz = np.flatnonzero(row)
         assert ex.shape == (1, nz.size, 2, 1)
         np.testing.assert_array_equal(ex[0, :, 0, 0], nz)
@@ -158,12 +183,13 @@ def test_sparse_tabular_from_scipy(tmp_path, rng):
 def test_sparse_text(tmp_path, rng):
     docs = [rng.integers(0, 50, int(n)) for n in rng.integers(0, 20, 9)]
     vocab = {f"w{i}": i for i in range(50)}
-    root = write_task(tmp_path, "txt", (docs, _labels(rng, 9)), format="sparse",
-                      channel_to_index_map=vocab)
+    root = write_task(
+        tmp_path, "txt", (docs, _labels(rng, 9)), format="sparse", channel_to_index_map=vocab
+    )
     md = load(root).metadata
     assert md.get_channel_to_index_map() == vocab
     assert assert_same_as_tf(root / "txt.data" / "train") == 9
-    for doc, (ex, _) in zip(docs, load(root)):
+    for doc, (ex, _) in zip(docs, load(root), strict=False):
         np.testing.assert_array_equal(ex.reshape(-1), doc)
 
 

@@ -75,7 +75,7 @@ def run_ingest(
     code_dir = SUBMISSIONS / code if isinstance(code, str) else code
     out = tmp_path / "out"
     cwd = tmp_path / "cwd"
-    cwd.mkdir(exist_ok=True)
+    cwd.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         "-m",

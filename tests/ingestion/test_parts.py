@@ -232,7 +232,7 @@ def test_progress_line_on_a_terminal():
     with Progress("tiny", 100, stream=buf, enabled=True) as p:
         p.update("training", 2, time.monotonic() - 5)
         time.sleep(0.7)
-    assert "round 2, training | elapsed 00:05 | remaining 01:35" in buf.getvalue()
+    assert "[ingestion] tiny: round 2, training | elapsed 00:05 | remaining 01:3" in buf.getvalue()
 
 
 # --------------------------------------------------------------------------- program

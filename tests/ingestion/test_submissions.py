@@ -35,7 +35,17 @@ def test_well_behaved_native_model(ingest_run, tiny_task, tmp_path):
     assert 0 < budgets[2] < budgets[1] < budgets[0] <= 30
 
 
+def test_gpus_and_threads_reach_the_model(ingest_run, tiny_task, tmp_path):
+    run = ingest_run(tiny_task, "native_ok", tmp_path, "--gpus", "none", "--cpu_threads", "2")
+    assert run.result["status"] == "ok"
+    assert "CUDA_VISIBLE_DEVICES=\n" in run.stdout  # no GPU for this run
+    assert "AUTODL_DEVICE=cpu" in run.stdout and "OMP_NUM_THREADS=2" in run.stdout
+    assert run.result["device"]["type"] == "cpu"
+    assert run.result["isolation"]["cpu_threads"] == 2
+
+
 @pytest.mark.tf
+@pytest.mark.slow
 def test_well_behaved_autodl_api_model(ingest_run, tiny_task, tmp_path):
     pytest.importorskip("tensorflow")
     run = ingest_run(tiny_task, "autodl_ok", tmp_path, budget=120)
@@ -219,7 +229,14 @@ def test_solution_is_out_of_reach(ingest_run, tiny_task, tmp_path):
     assert (tiny_task / "tiny.solution").is_file()
     run = ingest_run(tiny_task, "solution_finder", tmp_path)
     assert run.result["status"] == "ok", run.result["error"]
-    assert "searched" in run.stdout
+    assert "own view: nothing found" in run.stdout
+    # The supervisor's command line is blanked and its working folder is /.
+    assert "leak via cmdline" not in run.stdout
+    assert "leak via cwd" not in run.stdout
+    if run.result["isolation"]["privileges_dropped"]:
+        # Another uid cannot read the supervisor's environment at all. (Under the same
+        # uid it can: see docs/ingestion.md; Docker or root is the sandbox.)
+        assert "leak via" not in run.stdout, run.stdout
 
 
 def test_output_folder_cannot_be_forged(ingest_run, tiny_task, tmp_path):
@@ -290,3 +307,37 @@ def test_garbage_on_the_message_pipe(ingest_run, tiny_task, tmp_path):
     assert "the worker broke the message protocol during train (round 1)" in run.result["error"]
     run.check_files(1)
     _done_in_time(run)
+
+
+def test_shared_miniciao_predictions_are_scorable(ingest_run, miniciao, tmp_path):
+    """A trivial model on the real miniciao task: files the reference scorer reads as is."""
+    run = ingest_run(miniciao, "native_ok", tmp_path, budget=60)
+    assert run.result["status"] == "ok"
+    solution = protocol.read_matrix(miniciao / "miniciao.solution")
+    found = protocol.list_predictions(run.output_dir)
+    assert [(task, k) for task, k, _ in found] == [
+        ("miniciao", 0),
+        ("miniciao", 1),
+        ("miniciao", 2),
+    ]
+    for _, _, path in found:
+        # The reference scorer reads predictions with the solution's shape, line by line.
+        assert protocol.read_matrix(path).shape == solution.shape == (18, 10)
+        assert path.read_bytes().endswith(b" \n")
+    start = protocol.read_start(run.output_dir)
+    assert start.task_name == "miniciao" and len(start.timestamps) == 3
+
+
+def test_no_stage_uses_the_data_folder_in_place(ingest_run, tiny_task, tmp_path):
+    # A task folder holding its solution is staged all the same.
+    run = ingest_run(tiny_task, "native_ok", tmp_path, "--no-stage")
+    assert run.result["status"] == "ok"
+    assert "the task folder holds its solution: data staged" in run.result["warnings"]
+    # A .data folder alone (what a container mounts) is used where it is.
+    import shutil
+
+    bare = tmp_path / "mount" / "tiny.data"
+    shutil.copytree(tiny_task / "tiny.data", bare)
+    run = ingest_run(bare, "native_ok", tmp_path / "bare", "--no-stage")
+    assert run.result["status"] == "ok" and run.result["warnings"] == []
+    run.check_files(3)

@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import math
+import time
 
 import numpy as np
 import pytest
@@ -285,3 +286,36 @@ def test_ingestion_failure_is_reported(folders, multiclass, score_inproc):
         folders, score_inproc(*folders.args()), 5, "ingestion_failed", "ingestion_success is 0"
     )
     assert js["num_predictions"] == 3 and js["score"] > 0
+
+
+def test_malformed_start_and_end_files(folders, multiclass, score_inproc):
+    _good_folder(folders, multiclass, end=False)
+    (folders.res / "start.txt").write_bytes(b"ingestion_pid: 1\ntask_name: toy\n\xff\xfe: [\n")
+    (folders.res / "end.txt").write_bytes(b"ingestion_success: [\n")
+    js = _check_bad(folders, score_inproc(*folders.args()), 4, "bad_input", "start.txt", "end.txt")
+    assert js["score"] == 0 and js["num_predictions"] == 0 and js["num_bad_predictions"] == 0
+
+
+def test_real_solution_file_of_miniciao(miniciao, tmp_path, score_inproc):
+    """The starting kit's miniciao.solution (18 examples, 10 classes, some absent)."""
+    sol = protocol.read_matrix(miniciao / "miniciao.solution")
+    assert (sol.sum(axis=0) == 0).any()  # single-class columns to ignore
+    rng = np.random.default_rng(7)
+    res, out = tmp_path / "res", tmp_path / "out"
+    res.mkdir()
+    st = time.time() - 100
+    protocol.write_start(res, ingestion_pid=0, task_name="miniciao", time_budget=1200,
+                         start_time=st)  # fmt: skip
+    preds = [np.round(rng.random(sol.shape) + w * sol, 2) for w in (0.2, 0.8)]
+    for k, (p, t) in enumerate(zip(preds, (12.5, 70.0), strict=True)):
+        protocol.write_prediction(res, "miniciao", k, p)
+        protocol.append_prediction_time(res, k, st + t)
+    protocol.write_end(res, ingestion_duration=80, ingestion_success=True, end_time=st + 80)
+    proc = score_inproc("score", "--solution_dir", miniciao, "--prediction_dir", res,
+                        "--score_dir", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    txt = yaml.safe_load((out / "scores.txt").read_text())
+    naucs = [sk_nauc(sol, p) for p in preds]
+    np.testing.assert_allclose(txt["nauc_scores"], naucs, atol=1e-12)
+    assert txt["score"] == pytest.approx(hand_alc([12.5, 70.0], naucs, 1200), abs=1e-12)
+    assert (out / "learning-curve-miniciao.png").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from autodl.scoring import nauc
-from autodl.scoring.scorer import score_folder
+from autodl.scoring.scorer import ingestion_pid_problem, score_folder
 
 # A producer process: writes start.txt with its own pid, one prediction every DELAY s, then
 # end.txt. "atomic" follows autodl.protocol (temporary name + rename, then the timestamp);
@@ -154,3 +155,38 @@ def test_watch_gives_up_when_start_txt_never_appears(folders, multiclass, cli):
     assert proc.returncode == 4
     js = json.loads((folders.out / "scores.json").read_text())
     assert js["status"] == "bad_input" and "did not appear within 1 s" in js["error"]
+
+
+def test_watch_leaves_alone_a_pid_that_cannot_be_the_ingestion(folders, multiclass, cli):
+    # start.txt names a process that started after start_time (a pid of another pid
+    # namespace, or a reused one): ending it would hit an innocent process.
+    sol, preds = multiclass
+    folders.solution(sol)
+    st = folders.start(budget=1.0, start_time=time.time() - 30)
+    sleeper = _sleeper(new_session=True, ignore_term=False)
+    try:
+        folders.start(budget=1.0, start_time=st, pid=sleeper.pid)
+        proc = cli(*folders.args("--watch", "--poll_interval", "0.2"), timeout=60)
+        assert sleeper.poll() is None  # still running
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert proc.returncode == 6, proc.stderr
+    js = json.loads((folders.out / "scores.json").read_text())
+    assert f"pid {sleeper.pid} started +" in js["error"] and "not the ingestion" in js["error"]
+    assert js["score"] == 0 and js["num_predictions"] == 0
+
+
+def test_which_pids_scoring_may_end():
+    now = time.time()
+    for pid in (0, 1, os.getpid(), os.getppid()):
+        assert "not a process scoring may end" in ingestion_pid_problem(pid, now)
+    sleeper = _sleeper(new_session=True, ignore_term=False)
+    try:
+        assert ingestion_pid_problem(sleeper.pid, time.time()) is None
+        # Started after start_time, or hours before it: not the ingestion.
+        assert "started +" in ingestion_pid_problem(sleeper.pid, time.time() - 60)
+        assert "started -" in ingestion_pid_problem(sleeper.pid, now + 3 * 3600)
+    finally:
+        sleeper.kill()
+        sleeper.wait()

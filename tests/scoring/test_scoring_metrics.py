@@ -145,3 +145,42 @@ def test_accuracy_formula_and_multiclass_detection():
     assert not is_multiclass(np.array([[1, 1, 0], [0, 1, 0]]))  # multi-label row
     assert not is_multiclass(np.array([[0, 0, 0], [0, 1, 0]]))  # a row without label
     assert is_multiclass(np.array([[-1, 0], [0, 1]]))  # the 2019 rule uses |x|
+
+
+def _tiedrank_2019(a: np.ndarray) -> np.ndarray:
+    """The 2019 program's rank algorithm (running mean over each tie group), written anew."""
+    m = len(a)
+    order = a.argsort()
+    sa = a[order]
+    ranks = np.arange(m, dtype=float) + 1
+    k0 = 0
+    for k in range(1, m):
+        if sa[k] == sa[k0]:
+            ranks[k0 : k + 1] = ranks[k - 1] * (k - k0) / (k - k0 + 1) + ranks[k] / (k - k0 + 1)
+        else:
+            k0 = k
+    out = np.empty(m)
+    out[order] = ranks
+    return out
+
+
+def _nauc_2019(solution: np.ndarray, prediction: np.ndarray) -> float:
+    sums = solution.sum(axis=0)
+    cols = np.flatnonzero(~np.isclose(sums, 0) & ~np.isclose(sums, len(solution)))
+    aucs = []
+    for j in cols:
+        r, s = _tiedrank_2019(prediction[:, j]), solution[:, j]
+        npos, nneg = (s == 1).sum(), (s < 1).sum()
+        aucs.append((r[s == 1].sum() - npos * (npos + 1) / 2) / (nneg * npos))
+    mean = 0.0  # the 2019 running mean over columns
+    for i, x in enumerate(aucs):
+        mean = (i / (i + 1.0)) * mean + x / (i + 1)
+    return 2 * mean - 1
+
+
+@pytest.mark.parametrize("ties", ["continuous", "rounded_0.1", "three_values"])
+def test_matches_the_2019_algorithm_to_1e_9(ties):
+    sol, pred = _data("multiclass", 3000, 9, 11)
+    sol[:, 4] = 0  # a single-class column
+    pred = TIES[ties](pred)
+    assert abs(nauc(sol, pred) - _nauc_2019(sol, pred)) <= 1e-9

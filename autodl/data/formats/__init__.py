@@ -82,6 +82,8 @@ def detect(source: str | Path) -> str:
     for name, (is_format, _, _) in FORMATS.items():
         if is_format(source):
             return name
+    if any(source.glob("*.data/*/metadata.textproto")) or (source / "metadata.textproto").exists():
+        raise FormatError(f"{source}: already an AutoDL task (nothing to convert)")
     if source.is_dir():
         raise FormatError(
             f"{source}: not a known format: expected labels.csv (file format), "

@@ -32,10 +32,11 @@ T = TypeVar("T")
 class FormatError(DataError):
     """A source that cannot be converted; the message names the file (and line)."""
 
-    def __init__(self, message: str):
-        # the message already starts with "file:line"; keep DataError's attributes
+    def __init__(self, message: str, path: os.PathLike[str] | str | None = None):
+        # the message already starts with "file:line"; ``path`` is the file at fault
         ValueError.__init__(self, message)
-        self.path, self.record, self.reason = None, None, message
+        self.path = None if path is None else os.fspath(path)
+        self.record, self.reason = None, message
 
 
 def where(path: os.PathLike[str] | str, line: int | None = None) -> str:

@@ -14,6 +14,7 @@ The labels CSV is ``labels.csv`` or the one CSV whose header starts with ``FileN
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
@@ -173,14 +174,22 @@ def read(
         raise FormatError(f"{csv_path}: mixes {' and '.join(sorted(kinds))} files")
     kind = kinds.pop()
     task_name = name or source.name
-    if kind == "image":
-        task = _images(task_name, paths)
-    elif kind == "video":
-        task = _videos(task_name, paths, frame_step, max_frames, video_quality)
-    elif kind == "audio":
-        task = _audio(task_name, paths, sample_rate)
-    else:
-        task = _texts(task_name, paths, source, language)
+    try:
+        if kind == "image":
+            task = _images(task_name, paths)
+        elif kind == "video":
+            task = _videos(task_name, paths, frame_step, max_frames, video_quality)
+        elif kind == "audio":
+            task = _audio(task_name, paths, sample_rate)
+        else:
+            task = _texts(task_name, paths, source, language)
+    except FormatError as exc:
+        line_of = {os.fspath(p): line for p, line in zip(paths, lines, strict=True)}
+        if exc.path in line_of:  # say where the file is listed too
+            raise FormatError(
+                f"{exc} (listed on {where(csv_path, line_of[exc.path])})", exc.path
+            ) from exc
+        raise
     task.train = Split(task.train.examples, labels, files)
     task.label_names = label_names
     task.private_info = parse_info(source / "private.info")
@@ -269,8 +278,15 @@ def _audio(name: str, paths: list[Path], sample_rate: int | None) -> RawTask:
     return task
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: not UTF-8 text ({exc})", path) from None
+
+
 def _texts(name: str, paths: list[Path], source: Path, language: str | None) -> RawTask:
-    texts = [p.read_text(encoding="utf-8") for p in paths]
+    texts = [_read_text(p) for p in paths]
     language = language or textmod.guess_language(texts)
     docs = [textmod.tokenize(t, language) for t in texts]
     feat_names = read_names(source / "feat.name")

@@ -57,7 +57,7 @@ def read_image(path: Path) -> Image:
     except FormatError:
         raise
     except Exception as exc:  # Pillow raises many types for a bad file
-        raise FormatError(f"{path}: not a readable image ({exc})") from exc
+        raise FormatError(f"{path}: not a readable image ({exc})", path) from exc
 
 
 def encode_png(pixels: np.ndarray) -> bytes:
@@ -110,7 +110,7 @@ def read_video(path: Path, frame_step: int = 1, max_frames: int | None = None) -
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise FormatError(f"{path}: no video stream")
+                raise FormatError(f"{path}: no video stream", path)
             stream = container.streams.video[0]
             rate = float(stream.average_rate or 0) / frame_step
             for i, frame in enumerate(container.decode(stream)):
@@ -122,9 +122,9 @@ def read_video(path: Path, frame_step: int = 1, max_frames: int | None = None) -
     except FormatError:
         raise
     except Exception as exc:  # av raises its own error types for bad files
-        raise FormatError(f"{path}: not a readable video ({exc})") from exc
+        raise FormatError(f"{path}: not a readable video ({exc})", path) from exc
     if not frames:
-        raise FormatError(f"{path}: the video has no frames")
+        raise FormatError(f"{path}: the video has no frames", path)
     return Video(frames, rate)
 
 
@@ -138,7 +138,7 @@ def read_audio(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, 
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
-                raise FormatError(f"{path}: no audio stream")
+                raise FormatError(f"{path}: no audio stream", path)
             stream = container.streams.audio[0]
             rate = int(sample_rate or stream.rate or stream.codec_context.sample_rate)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
@@ -151,7 +151,7 @@ def read_audio(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, 
     except FormatError:
         raise
     except Exception as exc:
-        raise FormatError(f"{path}: not a readable audio file ({exc})") from exc
+        raise FormatError(f"{path}: not a readable audio file ({exc})", path) from exc
     if not chunks:
-        raise FormatError(f"{path}: the audio file has no samples")
+        raise FormatError(f"{path}: the audio file has no samples", path)
     return np.concatenate(chunks).astype(np.float32), rate

@@ -100,6 +100,12 @@ class _Parser:
         self.i += 1
         return tok
 
+    def number(self) -> int:
+        tok = self.take()
+        if not re.fullmatch(r"-?\d+", tok):
+            raise ValueError(f"{self.name}: expected a number, found {tok!r}")
+        return int(tok)
+
     def file(self) -> descriptor_pb2.FileDescriptorProto:
         fdp = descriptor_pb2.FileDescriptorProto(name=self.name)
         while self.peek() is not None:
@@ -125,7 +131,7 @@ class _Parser:
         while self.peek() != "}":
             v = e.value.add(name=self.take())
             self.take("=")
-            v.number = int(self.take())
+            v.number = self.number()
             self.take(";")
         self.take("}")
 
@@ -179,7 +185,7 @@ class _Parser:
             self._set_type(f, self.take())
             f.name = self.take()
         self.take("=")
-        f.number = int(self.take())
+        f.number = self.number()
         if self.peek() == "[":
             self.take()
             while True:

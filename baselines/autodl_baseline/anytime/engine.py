@@ -15,6 +15,7 @@ from .reading import Reader
 
 MIN_VALIDATION = 150  # below this many training rows, nothing is held out
 MAX_VALIDATION = 1000
+FIRST_SLICE = 3000  # rows read before the first prediction, at most
 PATIENCE = 4  # rounds without a better validation score before the network stops
 
 
@@ -47,6 +48,8 @@ class Engine:
         self.stale_rounds = 0
         self.done = False
         self._test_cache: dict[str, tuple[int, np.ndarray]] = {}
+        self._everything: list = []
+        self.linear_check: LinearCandidate | None = None
 
     # ----------------------------------------------------------------- training
 
@@ -62,35 +65,53 @@ class Engine:
             (self.val_labels if to_val else self.train_labels).append(self.reader.labels[k])
 
     def fit(self, dataset, deadline: float, limit: float | None = None) -> None:
-        """One round: read, train until ``deadline``; uninterruptible fits end by ``limit``."""
+        """One round: read, train until ``deadline``; uninterruptible fits end by ``limit``.
+
+        The first round only reads a slice and fits the linear model, so that the first
+        prediction comes within seconds; the strong candidate starts in the second.
+        """
         now = time.monotonic()
-        span = deadline - now
         first = self.reader is None
         if first or not self.reader.done:
-            # The first round reads a slice; later ones spend up to a third of their time.
-            share = 0.5 if first else 0.33
-            self.read(dataset, now + share * span, max_items=2000 if first else None)
-        labels = np.stack(self.train_labels)
+            share = 0.6 if first else 0.33
+            self.read(dataset, now + share * (deadline - now),
+                      max_items=FIRST_SLICE if first else None)
         if not self.candidates:
-            self._make_candidates(labels)
+            self._make_candidates(np.stack(self.train_labels))
         complete = self.reader.done
         linear, strong = self.candidates
+        items, labels = self._all()
         if linear.wants(len(labels), 0.3 * (deadline - time.monotonic())):
-            linear.update(self.train_items, labels, deadline, complete)
+            linear.update(items, labels, deadline, complete)
+        if first:
+            self.choice = "linear" if linear.trained else "none"
+            return
+        train_labels = np.stack(self.train_labels)
         if time.monotonic() < deadline and not strong.done:
             if isinstance(strong, BoostingCandidate):
-                strong.update(self.train_items, labels, deadline, complete, limit=limit)
+                strong.update(self.train_items, train_labels, deadline, complete, limit=limit)
             else:
-                strong.update(self.train_items, labels, deadline, complete)
+                strong.update(self.train_items, train_labels, deadline, complete)
+        if self.val_items and self.linear_check.wants(len(train_labels), np.inf):
+            self.linear_check.update(self.train_items, train_labels, deadline, complete)
         self._select()
         self.done = complete and strong.done and not linear.wants(len(labels), np.inf)
+
+    def _all(self) -> tuple[list, np.ndarray]:
+        """Training and validation rows together (what the linear model outputs from)."""
+        if len(self._everything) != len(self.train_items) + len(self.val_items):
+            self._everything = self.train_items + self.val_items
+        return self._everything, np.stack(self.train_labels + self.val_labels)
 
     def _make_candidates(self, labels: np.ndarray) -> None:
         self.multilabel = is_multilabel(labels)
         n = self.reader.size
-        linear = LinearCandidate(self.spec.pooled, self.n_outputs, self.multilabel, self.seed,
-                                 sparse=getattr(self.spec, "sparse", False) is True
-                                 and self.domain == "text")
+        sparse = self.domain == "text"
+
+        def linear() -> LinearCandidate:
+            return LinearCandidate(self.spec.pooled, self.n_outputs, self.multilabel,
+                                   self.seed, sparse=sparse)
+
         if self.domain == "tabular":
             strong = BoostingCandidate(self.spec.raw, self.n_outputs, self.multilabel, self.seed)
         else:
@@ -98,7 +119,10 @@ class Engine:
             epochs = float(np.clip(30000 / max(n, 1), 20, 300))
             strong = NetworkCandidate(self.spec, self.n_outputs, self.multilabel, self.seed,
                                       self.device, max_epochs=epochs)
-        self.candidates = [linear, strong]
+        self.candidates = [linear(), strong]
+        # The output linear model sees the validation rows too; this twin does not, so
+        # that its validation score is honest.
+        self.linear_check = linear()
 
     def _select(self) -> None:
         linear, strong = self.candidates
@@ -108,12 +132,12 @@ class Engine:
         if not linear.trained:
             self.choice = "strong"
             return
-        if len(self.val_items) < 30:
+        if len(self.val_items) < 30 or not self.linear_check.trained:
             warm = getattr(strong, "epochs", 10.0) >= 5
             self.choice = "blend" if warm else "linear"
             return
         truth = np.stack(self.val_labels)
-        p_lin = linear.predict(self.val_items)
+        p_lin = self.linear_check.predict(self.val_items)
         p_str = strong.predict(self.val_items)
         scores = {"linear": nauc(truth, p_lin), "strong": nauc(truth, p_str),
                   "blend": nauc(truth, 0.5 * (p_lin + p_str))}

@@ -53,7 +53,7 @@ class LinearCandidate:
             clf = LogisticRegression(C=4.0, solver="liblinear", max_iter=200)
             steps = [TfidfTransformer(sublinear_tf=True), clf]
         else:
-            clf = LogisticRegression(C=0.5, max_iter=300)
+            clf = LogisticRegression(C=1.0, max_iter=300)
             steps = [StandardScaler(), clf]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -84,13 +84,15 @@ class ImageSpec:
         return (data - self.mean) / self.std
 
     def pooled(self, items) -> np.ndarray:
-        """Pixels averaged down to at most 8x8 per channel: the linear model's input."""
+        """Pixels averaged down to at most 8x8 per channel, and each channel's statistics."""
         import torch
         import torch.nn.functional as F
 
         x = torch.from_numpy(np.stack(items).astype(np.float32))
         side = (min(8, x.shape[-2]), min(8, x.shape[-1]))
-        return F.adaptive_avg_pool2d(x, side).flatten(1).numpy()
+        flat = x.flatten(2)
+        stats = [flat.mean(2), flat.std(2), flat.amin(2), flat.amax(2)]
+        return torch.cat([F.adaptive_avg_pool2d(x, side).flatten(1), *stats], 1).numpy()
 
     def batch(self, data, idx, train: bool, rng):
         import torch
@@ -129,13 +131,16 @@ class VideoSpec(ImageSpec):
         return (data - self.mean) / self.std
 
     def pooled(self, items) -> np.ndarray:
-        """Mean and spread over time of 4x4-pooled frames."""
+        """The mean frame at 8x8, and the spread over time and motion of 4x4 frames."""
         import torch
         import torch.nn.functional as F
 
         x = torch.from_numpy(np.stack(items).astype(np.float32))  # (n, C, T, h, w)
-        x = F.adaptive_avg_pool3d(x, (x.shape[2], min(4, x.shape[3]), min(4, x.shape[4])))
-        return torch.cat([x.mean(2).flatten(1), x.std(2).flatten(1)], 1).numpy()
+        h, w = x.shape[3:]
+        mean = F.adaptive_avg_pool2d(x.mean(2), (min(8, h), min(8, w))).flatten(1)
+        small = F.adaptive_avg_pool3d(x, (x.shape[2], min(4, h), min(4, w)))
+        motion = (small[:, :, 1:] - small[:, :, :-1]).abs().mean(2).flatten(1)
+        return torch.cat([mean, small.std(2).flatten(1), motion], 1).numpy()
 
     def make_net(self, n_outputs: int):
         return _cnn(self.channels, n_outputs, dims=3)

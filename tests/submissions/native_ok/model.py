@@ -11,7 +11,8 @@ class Model:
         self.done_training = False
         self.round = 0
         self.budgets = []
-        print("AUTODL_DEVICE=" + os.environ.get("AUTODL_DEVICE", "unset"))
+        for name in ("AUTODL_DEVICE", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS"):
+            print(f"{name}={os.environ.get(name, 'unset')}")
 
     def fit(self, dataset, remaining_time_budget=None):
         self.budgets.append(remaining_time_budget)

@@ -1,10 +1,10 @@
 """Looks for *.solution files from every path it was given, and from its supervisor's.
 
-Fails (raises) when it finds one, so a leak shows as status "error" with the paths.
-Searched: argv, every environment value that is a path, the working folder, its own
-folder, every path attribute of the datasets, sys.path entries under those, the
-supervisor's command line, working folder and environment (/proc/<ppid>), each with its
-parent and grandparent, two levels deep.
+Its own view (argv, every environment value that is a path, the working folder, its own
+folder, every path attribute of the datasets), each with its parent and grandparent, two
+levels deep: a find there raises, so a leak shows as status "error" with the paths.
+The supervisor's command line, environment and working folder (/proc/<ppid>) are
+searched the same way and reported as "leak via <what>: <paths>" lines on stdout.
 """
 
 import os
@@ -20,7 +20,7 @@ def _paths_in(text):
             yield Path(token)
 
 
-def _given(dataset):
+def own_view(dataset):
     yield Path.cwd()
     yield Path(__file__).resolve().parent
     for arg in sys.argv:
@@ -34,31 +34,33 @@ def _given(dataset):
             continue
         if isinstance(value, (str, os.PathLike)):
             yield from _paths_in(os.fspath(value))
+
+
+def supervisor_view(what):
     ppid = os.getppid()
-    for what in ("cmdline", "environ"):
-        try:
-            yield from _paths_in(Path(f"/proc/{ppid}/{what}").read_bytes().decode(errors="replace"))
-        except OSError:
-            pass
     try:
-        yield Path(os.readlink(f"/proc/{ppid}/cwd"))
+        if what == "cwd":
+            yield Path(os.readlink(f"/proc/{ppid}/cwd"))
+        else:
+            yield from _paths_in(
+                Path(f"/proc/{ppid}/{what}").read_bytes().decode("utf-8", "replace")
+            )
     except OSError:
         pass
 
 
-def find_solutions(dataset):
-    found, searched = set(), set()
-    for p in _given(dataset):
+def search(paths):
+    found = set()
+    for p in paths:
         for base in (p, p.parent, p.parent.parent):
-            if base in searched or base == Path("/") or not base.is_dir():
+            if base == Path("/") or not base.is_dir():
                 continue
-            searched.add(base)
             for pattern in ("*.solution", "*/*.solution", "*/*/*.solution"):
                 try:
                     found.update(str(s) for s in base.glob(pattern))
                 except OSError:
                     pass
-    return found, searched
+    return sorted(found)
 
 
 class Model:
@@ -67,14 +69,18 @@ class Model:
         self.done_training = False
 
     def fit(self, dataset, remaining_time_budget=None):
-        found, searched = find_solutions(dataset)
-        print(f"searched {len(searched)} folders for *.solution")
+        found = search(own_view(dataset))
         if found:
-            raise RuntimeError(f"found solution files: {sorted(found)}")
+            raise RuntimeError(f"found solution files: {found}")
+        print("own view: nothing found")
 
     def predict(self, dataset, remaining_time_budget=None):
-        found, _ = find_solutions(dataset)
+        found = search(own_view(dataset))
         if found:
-            raise RuntimeError(f"found solution files: {sorted(found)}")
+            raise RuntimeError(f"found solution files: {found}")
+        for what in ("cmdline", "environ", "cwd"):
+            leaked = search(supervisor_view(what))
+            if leaked:
+                print(f"leak via {what}: {leaked}")
         self.done_training = True
         return np.full((len(dataset), self.output_dim), 0.5)

@@ -1,0 +1,10 @@
+"""Ingestion: run a submission's ``model.py`` under a time budget, as a trusted supervisor.
+
+- :mod:`.supervisor` (trusted): ``ingest(dataset_dir, output_dir, code_dir, options)``,
+  the clock, the budgets, the protocol files, the status, the kill;
+- :mod:`.worker` (untrusted, its own process): imports ``model.py``, calls the API;
+- :mod:`.api`, :mod:`.messages`, :mod:`.limits`, :mod:`.progress`: the pieces.
+
+Nothing is imported here: the worker imports this package too, and must never load the
+supervisor's code.
+"""
