@@ -59,7 +59,7 @@ def count(iterable) -> int:
     return n
 
 
-def bench(name: str, split: Path, passes: int) -> dict[str, float]:
+def bench(name: str, split: Path, passes: int, workers: list[int]) -> dict[str, float]:
     import tensorflow as tf
 
     from autodl.data.tf import reference_dataset
@@ -67,6 +67,8 @@ def bench(name: str, split: Path, passes: int) -> dict[str, float]:
     ds = load(split)
     first = rate(lambda: count(ds))
     later = max(rate(lambda: count(ds)) for _ in range(passes))
+    # the first pass again with explicit numbers of decoding processes
+    by_workers = {w: rate(lambda w=w: count(load(split, num_workers=w))) for w in workers}
 
     def tf_elements() -> int:
         n = 0
@@ -85,7 +87,9 @@ def bench(name: str, split: Path, passes: int) -> dict[str, float]:
     ref = rate(tf_elements)
     ref_batched = rate(tf_batched)
     print(f"\n{name}: {len(ds)} examples, shape {ds.metadata.get_tensor_shape()}")
-    print(f"  ours, first pass     {first:12,.0f} ex/s")
+    print(f"  ours, first pass     {first:12,.0f} ex/s  (default: {ds.num_workers} processes)")
+    for w, r in by_workers.items():
+        print(f"    with {w} processes    {r:12,.0f} ex/s  ({r / first:.2f}x the default)")
     print(f"  ours, later passes   {later:12,.0f} ex/s")
     print(f"  tf.data, per element {ref:12,.0f} ex/s")
     print(f"  tf.data, batched     {ref_batched:12,.0f} ex/s")
@@ -99,6 +103,9 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=20_000)
     parser.add_argument("--passes", type=int, default=2, help="later passes timed (best kept)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument(
+        "--workers", default="", help="also time the first pass with these process counts: 0,2"
+    )
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     tmp = Path(tempfile.mkdtemp(prefix="autodl-bench-"))

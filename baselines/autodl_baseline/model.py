@@ -20,7 +20,6 @@ import traceback
 
 import numpy as np
 import torch  # imported here so the import is paid during construction, not the budget
-from threadpoolctl import threadpool_limits
 from anytime.domain import infer_domain
 from anytime.engine import Engine, log
 from anytime.labels import prior
@@ -28,10 +27,16 @@ from anytime.speech import SpeechSpec
 from anytime.tabular import TabularSpec
 from anytime.text import TextSpec
 from anytime.vision import ImageSpec, VideoSpec
+from threadpoolctl import threadpool_limits
 
 SEED = 0
-SPECS = {"image": ImageSpec, "video": VideoSpec, "speech": SpeechSpec, "text": TextSpec,
-         "tabular": TabularSpec}
+SPECS = {
+    "image": ImageSpec,
+    "video": VideoSpec,
+    "speech": SpeechSpec,
+    "text": TextSpec,
+    "tabular": TabularSpec,
+}
 FIRST_ROUND = 2.0  # seconds, at most, of reading and fitting before the first prediction
 GROWTH = 0.4  # each later round lasts this fraction of the time elapsed so far
 SAFETY = 1.0  # seconds kept free at the end of the budget
@@ -115,18 +120,24 @@ class Model:
             if self.engine is None:
                 self.engine = self._make_engine(dataset)
             elapsed = now - self.started
-            length = FIRST_ROUND if not self.rounds else max(FIRST_ROUND, GROWTH * elapsed,
-                                                             2 * self.predict_seconds)
+            length = (
+                FIRST_ROUND
+                if not self.rounds
+                else max(FIRST_ROUND, GROWTH * elapsed, 2 * self.predict_seconds)
+            )
             predict_reserve = 1.5 * self.predict_seconds if self.rounds else 0.0
             available = remaining - predict_reserve - SAFETY
             if self.rounds and available < 0.5:
                 self.done_training = True
                 return
-            self.engine.fit(dataset, now + max(0.1, min(length, available)),
-                            limit=now + max(0.1, available))
+            self.engine.fit(
+                dataset, now + max(0.1, min(length, available)), limit=now + max(0.1, available)
+            )
             self.rounds += 1
-            log(f"round {self.rounds} at {time.monotonic() - self.started:.1f}s: "
-                f"{self.engine.describe()}")
+            log(
+                f"round {self.rounds} at {time.monotonic() - self.started:.1f}s: "
+                f"{self.engine.describe()}"
+            )
             used = time.monotonic() - now
             left = remaining - used - 1.5 * max(self.predict_seconds, 0.1) - SAFETY
             if self.engine.done or left < min(length, 2.0):
@@ -143,15 +154,17 @@ class Model:
                 return self.last_prediction
             prediction = self.engine.predict(dataset)
             if prediction.shape != (len(dataset), self.n_outputs) or not np.all(
-                    np.isfinite(prediction)):
+                np.isfinite(prediction)
+            ):
                 raise ValueError(f"bad prediction of shape {prediction.shape}")
             self.last_prediction = prediction
         except Exception:
             log("predict failed, returning the last good prediction:\n" + traceback.format_exc())
             self.done_training = True
             if self.last_prediction is None:
-                self.last_prediction = prior(np.zeros((1, self.n_outputs), np.float32),
-                                             len(dataset))
+                self.last_prediction = prior(
+                    np.zeros((1, self.n_outputs), np.float32), len(dataset)
+                )
         self.predict_seconds = time.monotonic() - start
         return self.last_prediction
 
@@ -162,6 +175,8 @@ class Model:
         shape = tuple(np.asarray(example).shape)
         domain = infer_domain(self.metadata, shape)
         spec = SPECS[domain](self.metadata, shape, self.device.startswith("cuda"))
-        log(f"domain {domain}, example shape {shape}, {self.n_outputs} outputs, "
-            f"device {self.device}, {torch.get_num_threads()} threads")
+        log(
+            f"domain {domain}, example shape {shape}, {self.n_outputs} outputs, "
+            f"device {self.device}, {torch.get_num_threads()} threads"
+        )
         return Engine(spec, domain, self.n_outputs, self.device, SEED)

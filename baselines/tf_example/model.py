@@ -25,14 +25,24 @@ def pool(example: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     frame = tf.reduce_mean(example, axis=0)[:, :, :3]  # (rows, columns, <=3 channels)
     grid = tf.reshape(tf.image.resize(frame, (GRID, GRID), method="area"), [-1])
     length = tf.cast(tf.shape(example)[0], tf.float32)
-    stats = tf.stack([tf.reduce_mean(example), tf.math.reduce_std(example),
-                      tf.reduce_min(example), tf.reduce_max(example), tf.math.log1p(length)])
+    stats = tf.stack(
+        [
+            tf.reduce_mean(example),
+            tf.math.reduce_std(example),
+            tf.reduce_min(example),
+            tf.reduce_max(example),
+            tf.math.log1p(length),
+        ]
+    )
     return tf.concat([grid, stats], axis=0), labels
 
 
 def to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
     pooled = dataset.map(pool, num_parallel_calls=tf.data.AUTOTUNE).batch(512)
-    xs, ys = zip(*((x.numpy(), y.numpy()) for x, y in pooled))
+    xs, ys = [], []
+    for x, y in pooled:
+        xs.append(x.numpy())
+        ys.append(y.numpy())
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -50,12 +60,15 @@ class Model:
         multilabel = self.output_dim == 1 or bool(np.any((labels > 0).sum(axis=1) != 1))
         norm = tf.keras.layers.Normalization()
         norm.adapt(features)
-        model = tf.keras.Sequential([
-            tf.keras.Input((features.shape[1],)),
-            norm,
-            tf.keras.layers.Dense(self.output_dim,
-                                  activation="sigmoid" if multilabel else "softmax"),
-        ])
+        model = tf.keras.Sequential(
+            [
+                tf.keras.Input((features.shape[1],)),
+                norm,
+                tf.keras.layers.Dense(
+                    self.output_dim, activation="sigmoid" if multilabel else "softmax"
+                ),
+            ]
+        )
         loss = "binary_crossentropy" if multilabel else "categorical_crossentropy"
         model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss=loss)
         return model
@@ -71,8 +84,9 @@ class Model:
         self.rounds += 1
         took = time.time() - start
         # The next round is twice as long; stop when it would not fit in the budget.
-        if self.rounds >= ROUNDS or (remaining_time_budget is not None
-                                     and 3 * took > remaining_time_budget - took):
+        if self.rounds >= ROUNDS or (
+            remaining_time_budget is not None and 3 * took > remaining_time_budget - took
+        ):
             self.done_training = True
 
     def test(self, dataset, remaining_time_budget=None):

@@ -107,7 +107,7 @@ def test_confinement_seen_from_inside(tmp_path, cpu_image, task):
     assert rc == 0
     rec = ingestion_record(out)
     text = (rec.get("traceback") or "") + "\n" + (rec.get("error") or "")
-    line = next(ln for ln in text.splitlines() if "PROBE " in ln)
+    line = next(ln for ln in text.splitlines() if "PROBE {" in ln)
     seen = json.loads(line.split("PROBE ", 1)[1])
     assert seen["interfaces"] == ["lo"]
     assert seen["connect"] != "ok" and seen["resolve"] != "ok"

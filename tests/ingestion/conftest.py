@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def run_ingest(
     *extra: str,
     budget: float = 5,
     timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> Run:
     """``python -m autodl ingest`` on ``task`` with the submission ``code`` (a name under
     tests/submissions or a path), from an empty working folder."""
@@ -92,7 +94,10 @@ def run_ingest(
         *extra,
     ]
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    full_env = None if env is None else {**os.environ, **env}
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=full_env
+    )
     elapsed = time.monotonic() - t0
     result_file = out / "ingestion.json"
     assert result_file.is_file(), f"no ingestion.json\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"

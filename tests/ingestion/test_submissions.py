@@ -240,13 +240,26 @@ def test_solution_is_out_of_reach(ingest_run, tiny_task, tmp_path):
 
 
 def test_output_folder_cannot_be_forged(ingest_run, tiny_task, tmp_path):
-    run = ingest_run(tiny_task, "output_writer", tmp_path)
+    # The output path sits in ingestion's own environment: readable by a worker of the
+    # same uid (/proc/<ppid>/environ), not by a dropped one.
+    out = tmp_path / "out"
+    run = ingest_run(tiny_task, "output_writer", tmp_path, env={"FORGERY_HINT": str(out)})
     assert run.result["status"] == "ok", run.result
     run.check_files(2)
     start = protocol.read_start(run.output_dir)
     assert start.ingestion_pid != 1 and start.time_budget == 5
     names = sorted(p.name for p in run.output_dir.iterdir())
     assert names == ["end.txt", "ingestion.json", "start.txt", "tiny.predict_0", "tiny.predict_1"]
+    line = next(x for x in run.stdout.splitlines() if x.startswith("forgery:"))
+    if run.result["isolation"]["privileges_dropped"]:
+        assert line.startswith("forgery: 0 of"), line  # nothing it could write
+    else:
+        # Same uid: it wrote, and ingestion undid it before end.txt.
+        assert not line.startswith("forgery: 0 of"), line
+        warnings = " ".join(run.result["warnings"])
+        assert "start.txt was modified during the run; rewritten" in warnings
+        assert "tiny.predict_9 was not written by ingestion; removed" in warnings
+        assert "tiny.predict_0 was modified during the run; restored" in warnings
 
 
 def test_missing_dataset_is_a_harness_error(tmp_path, cli):

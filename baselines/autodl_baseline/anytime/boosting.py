@@ -35,8 +35,14 @@ class BoostingCandidate:
         max_iter, _, leaves = STAGES[stage]
         return 1.5 * self.last_cost * max_iter * leaves * n_items
 
-    def update(self, items, labels: np.ndarray, deadline: float, complete: bool = False,
-               limit: float | None = None) -> None:
+    def update(
+        self,
+        items,
+        labels: np.ndarray,
+        deadline: float,
+        complete: bool = False,
+        limit: float | None = None,
+    ) -> None:
         """Fit the next stage if it is expected to end before ``limit`` (default: deadline).
 
         A fit cannot be cut short, so the engine passes the end of the whole budget as
@@ -71,9 +77,14 @@ class BoostingCandidate:
                     models.append(float(y[0]) if len(y) else 0.0)
                     continue
                 clf = HistGradientBoostingClassifier(
-                    max_iter=max_iter, learning_rate=lr, max_leaf_nodes=leaves,
-                    l2_regularization=1.0, min_samples_leaf=min(20, max(2, n // 20)),
-                    early_stopping=n > 1000, random_state=self.seed)
+                    max_iter=max_iter,
+                    learning_rate=lr,
+                    max_leaf_nodes=leaves,
+                    l2_regularization=1.0,
+                    min_samples_leaf=min(20, max(2, n // 20)),
+                    early_stopping=n > 1000,
+                    random_state=self.seed,
+                )
                 models.append(clf.fit(X, y))
         self.models = models
         self.stage = stage

@@ -74,8 +74,9 @@ class Engine:
         first = self.reader is None
         if first or not self.reader.done:
             share = 0.6 if first else 0.33
-            self.read(dataset, now + share * (deadline - now),
-                      max_items=FIRST_SLICE if first else None)
+            self.read(
+                dataset, now + share * (deadline - now), max_items=FIRST_SLICE if first else None
+            )
         if not self.candidates:
             self._make_candidates(np.stack(self.train_labels))
         complete = self.reader.done
@@ -109,16 +110,23 @@ class Engine:
         sparse = self.domain == "text"
 
         def linear() -> LinearCandidate:
-            return LinearCandidate(self.spec.pooled, self.n_outputs, self.multilabel,
-                                   self.seed, sparse=sparse)
+            return LinearCandidate(
+                self.spec.pooled, self.n_outputs, self.multilabel, self.seed, sparse=sparse
+            )
 
         if self.domain == "tabular":
             strong = BoostingCandidate(self.spec.raw, self.n_outputs, self.multilabel, self.seed)
         else:
             # Small datasets need many passes; large ones stop on the validation set.
             epochs = float(np.clip(30000 / max(n, 1), 20, 300))
-            strong = NetworkCandidate(self.spec, self.n_outputs, self.multilabel, self.seed,
-                                      self.device, max_epochs=epochs)
+            strong = NetworkCandidate(
+                self.spec,
+                self.n_outputs,
+                self.multilabel,
+                self.seed,
+                self.device,
+                max_epochs=epochs,
+            )
         self.candidates = [linear(), strong]
         # The output linear model sees the validation rows too; this twin does not, so
         # that its validation score is honest.
@@ -139,8 +147,11 @@ class Engine:
         truth = np.stack(self.val_labels)
         p_lin = self.linear_check.predict(self.val_items)
         p_str = strong.predict(self.val_items)
-        scores = {"linear": nauc(truth, p_lin), "strong": nauc(truth, p_str),
-                  "blend": nauc(truth, 0.5 * (p_lin + p_str))}
+        scores = {
+            "linear": nauc(truth, p_lin),
+            "strong": nauc(truth, p_str),
+            "blend": nauc(truth, 0.5 * (p_lin + p_str)),
+        }
         self.val_scores = scores
         self.choice = max(scores, key=scores.get)
         if scores["strong"] > self.best_strong + 1e-4:
@@ -182,8 +193,8 @@ class Engine:
         linear, strong = self.candidates or (None, None)
         extra = f" epochs={strong.epochs:.1f}" if hasattr(strong, "epochs") else ""
         scores = " ".join(f"{k}={v:.3f}" for k, v in self.val_scores.items())
-        n = len(self.train_items)
-        return f"{self.domain}: train={n} val={len(self.val_items)} out={self.choice}{extra} {scores}"
+        sizes = f"train={len(self.train_items)} val={len(self.val_items)}"
+        return f"{self.domain}: {sizes} out={self.choice}{extra} {scores}"
 
 
 def log(message: str) -> None:

@@ -18,8 +18,15 @@ class NetworkCandidate:
 
     name = "network"
 
-    def __init__(self, spec, n_outputs: int, multilabel: bool, seed: int, device: str,
-                 max_epochs: float = 200.0):
+    def __init__(
+        self,
+        spec,
+        n_outputs: int,
+        multilabel: bool,
+        seed: int,
+        device: str,
+        max_epochs: float = 200.0,
+    ):
         import torch
 
         self.spec = spec
@@ -60,8 +67,9 @@ class NetworkCandidate:
         if hasattr(self.spec, "optimizers"):
             self.opts = self.spec.optimizers(self.net)
         else:
-            self.opts = [torch.optim.AdamW(self.net.parameters(), lr=self.spec.lr,
-                                           weight_decay=1e-4)]
+            self.opts = [
+                torch.optim.AdamW(self.net.parameters(), lr=self.spec.lr, weight_decay=1e-4)
+            ]
         if self.amp:
             self.scaler = torch.amp.GradScaler("cuda")
 
@@ -139,4 +147,3 @@ class NetworkCandidate:
                 out.append(proba.cpu().numpy())
         self.net.train()
         return np.concatenate(out).astype(np.float32)
-

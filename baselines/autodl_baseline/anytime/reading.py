@@ -18,8 +18,13 @@ class Reader:
     (a downsampled image, a spectrogram, token ids...), so memory stays small.
     """
 
-    def __init__(self, dataset: Any, prepare: Callable[[np.ndarray], Any], seed: int = 0,
-                 shuffle: bool = True):
+    def __init__(
+        self,
+        dataset: Any,
+        prepare: Callable[[np.ndarray], Any],
+        seed: int = 0,
+        shuffle: bool = True,
+    ):
         self._dataset = dataset
         self._prepare = prepare
         self.size = len(dataset)
@@ -53,8 +58,9 @@ class Reader:
             count += 1
         if count:
             rate = (time.monotonic() - start) / count
-            self.seconds_per_item = rate if not self.seconds_per_item else (
-                0.5 * self.seconds_per_item + 0.5 * rate)
+            self.seconds_per_item = (
+                rate if not self.seconds_per_item else (0.5 * self.seconds_per_item + 0.5 * rate)
+            )
         return count
 
     def label_matrix(self) -> np.ndarray:

@@ -15,6 +15,7 @@ MAX_FRAMES = 512
 
 def mel_filters(n_mels: int, n_fft: int, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Triangular filters evenly spaced on the mel scale, shape (n_fft//2+1, n_mels)."""
+
     def to_mel(f):
         return 2595.0 * np.log10(1.0 + f / 700.0)
 
@@ -54,13 +55,21 @@ class SpeechSpec:
         wave = torch.from_numpy(example.reshape(-1)[: self.hop * MAX_FRAMES + self.n_fft].copy())
         if wave.numel() < self.n_fft:
             wave = torch.nn.functional.pad(wave, (0, self.n_fft - wave.numel()))
-        spec = torch.stft(wave, self.n_fft, self.hop, window=self.window, center=False,
-                          return_complex=True).abs().pow(2).T
+        spec = (
+            torch.stft(
+                wave, self.n_fft, self.hop, window=self.window, center=False, return_complex=True
+            )
+            .abs()
+            .pow(2)
+            .T
+        )
         return torch.log(spec @ self.filters + 1e-6).numpy().astype(np.float16)
 
     def pooled(self, items) -> np.ndarray:
-        feats = [np.concatenate([s.mean(0), s.std(0), s.max(0)]) for s in
-                 (i.astype(np.float32) for i in items)]
+        feats = [
+            np.concatenate([s.mean(0), s.std(0), s.max(0)])
+            for s in (i.astype(np.float32) for i in items)
+        ]
         return np.stack(feats)
 
     def stack(self, items) -> np.ndarray:
@@ -86,9 +95,9 @@ class SpeechSpec:
             for k in range(len(x)):
                 x[k] = np.roll(x[k], rng.integers(0, self.length), axis=-1)
                 f0 = rng.integers(0, max(1, self.n_mels - 6))
-                x[k, :, f0:f0 + rng.integers(0, 6)] = 0.0  # frequency mask
+                x[k, :, f0 : f0 + rng.integers(0, 6)] = 0.0  # frequency mask
                 t0 = rng.integers(0, max(1, self.length - self.length // 8))
-                x[k, :, :, t0:t0 + rng.integers(0, self.length // 8 + 1)] = 0.0  # time mask
+                x[k, :, :, t0 : t0 + rng.integers(0, self.length // 8 + 1)] = 0.0  # time mask
         return torch.from_numpy(np.ascontiguousarray(x))
 
     def make_net(self, n_outputs: int):

@@ -8,11 +8,11 @@ import numpy as np
 class TabularSpec:
     def __init__(self, metadata, example_shape, cuda: bool):
         try:
-            rows, cols = metadata.get_matrix_size(0)
+            _, cols = metadata.get_matrix_size(0)
             channels = metadata.get_num_channels(0) or 1
             sparse = bool(metadata.is_sparse(0))
         except Exception:
-            rows, cols, channels, sparse = -1, -1, 1, False
+            cols, channels, sparse = -1, 1, False
         _, r, c, ch = example_shape
         # A dense row holds all `cols` columns; a sparse one holds (column, value) pairs.
         self.sparse = sparse or (cols > 2 and c == 2)

@@ -51,7 +51,7 @@ class TextSpec:
             ids = data[i]
             if train and len(ids) > TRAIN_WINDOW:
                 start = rng.integers(0, len(ids) - TRAIN_WINDOW + 1)
-                ids = ids[start:start + TRAIN_WINDOW]
+                ids = ids[start : start + TRAIN_WINDOW]
             uni = ids % self.unigrams + 1
             bi = (ids[:-1] * 1000003 + ids[1:]) % BIGRAMS + self.unigrams + 1
             docs.append(np.concatenate([uni, bi]))
@@ -74,8 +74,9 @@ class TextSpec:
                 super().__init__()
                 # Sparse gradients: a step touches only the rows of the batch's tokens.
                 self.embed = nn.Embedding(buckets, 64, padding_idx=0, sparse=True)
-                self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, 128), nn.ReLU(),
-                                          nn.Linear(128, n_outputs))
+                self.head = nn.Sequential(
+                    nn.Dropout(0.3), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, n_outputs)
+                )
 
             def forward(self, x):
                 mask = (x > 0).unsqueeze(-1).float()
@@ -91,5 +92,7 @@ class TextSpec:
         import torch
 
         dense = [p for name, p in net.named_parameters() if not name.startswith("embed.")]
-        return [torch.optim.SparseAdam(list(net.embed.parameters()), lr=self.lr),
-                torch.optim.AdamW(dense, lr=self.lr, weight_decay=1e-4)]
+        return [
+            torch.optim.SparseAdam(list(net.embed.parameters()), lr=self.lr),
+            torch.optim.AdamW(dense, lr=self.lr, weight_decay=1e-4),
+        ]

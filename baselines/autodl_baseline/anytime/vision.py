@@ -24,8 +24,11 @@ def _resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if tuple(x.shape[-2:]) == size:
         return x.numpy()
     down = x.shape[-2] >= size[0] and x.shape[-1] >= size[1]
-    x = F.interpolate(x, size=size, mode="area") if down else F.interpolate(
-        x, size=size, mode="bilinear", align_corners=False)
+    x = (
+        F.interpolate(x, size=size, mode="area")
+        if down
+        else F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    )
     return x.numpy()
 
 
@@ -45,7 +48,7 @@ def _shift(x: np.ndarray, rng: np.random.Generator, flip: bool) -> np.ndarray:
     out = np.empty_like(x)
     for i in range(len(x)):
         dy, dx = rng.integers(0, 2 * ph + 1), rng.integers(0, 2 * pw + 1)
-        sample = padded[i, ..., dy:dy + h, dx:dx + w]
+        sample = padded[i, ..., dy : dy + h, dx : dx + w]
         out[i] = sample[..., ::-1] if flip and rng.random() < 0.5 else sample
     return out
 
@@ -159,15 +162,22 @@ def _cnn(channels: int, n_outputs: int, dims: int, widths=(32, 64, 128, 128)):
     cin = channels
     for i, cout in enumerate(widths):
         if dims == 2:
-            layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
-                       nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+            ]
             if i < len(widths) - 1:
                 layers.append(nn.MaxPool2d(2, ceil_mode=True))
         else:
-            layers += [nn.Conv3d(cin, cout, (1, 3, 3), padding=(0, 1, 1), bias=False),
-                       nn.BatchNorm3d(cout), nn.ReLU(inplace=True),
-                       nn.Conv3d(cout, cout, (3, 1, 1), padding=(1, 0, 0), bias=False),
-                       nn.BatchNorm3d(cout), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv3d(cin, cout, (1, 3, 3), padding=(0, 1, 1), bias=False),
+                nn.BatchNorm3d(cout),
+                nn.ReLU(inplace=True),
+                nn.Conv3d(cout, cout, (3, 1, 1), padding=(1, 0, 0), bias=False),
+                nn.BatchNorm3d(cout),
+                nn.ReLU(inplace=True),
+            ]
             if i < len(widths) - 1:
                 layers.append(nn.MaxPool3d((2 if i >= 1 else 1, 2, 2), ceil_mode=True))
         cin = cout

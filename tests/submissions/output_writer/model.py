@@ -1,9 +1,13 @@
-"""Tries to write into and next to the prediction folder, and to rewrite start.txt.
+"""Tries to rewrite start.txt and to forge predictions in and next to the prediction folder.
 
-It looks for the output folder wherever it can (the paths it was given, their parents,
-its supervisor's command line, working folder and environment) and, in each folder it
-can write, drops a forged start.txt, end.txt and prediction files. Ingestion's files
-must stay right.
+It looks for the prediction folder wherever it can (the paths it was given, their
+parents, its supervisor's command line, working folder and environment, and the folders
+under those) and, in each folder holding this task's start.txt, appends a forged
+timestamp, rewrites start.txt, overwrites the predictions and adds tiny.predict_9, and
+drops a forged tiny.predict_9 beside that folder. Ingestion's files must stay right.
+
+It touches only folders that hold a start.txt of the task "tiny": a harness that fails
+to confine it must not let it damage anything else on the machine.
 """
 
 import os
@@ -11,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORGED_START = "ingestion_pid: 1\ntask_name: forged\ntime_budget: 1\nstart_time: 0.0\n0: 1.0\n"
+FORGED_START = "ingestion_pid: 1\ntask_name: tiny\ntime_budget: 1\nstart_time: 0.0\n0: 1.0\n"
 
 
 def _paths_in(text):
@@ -32,39 +36,52 @@ def candidates():
         except OSError:
             pass
     try:
-        cwd = Path(os.readlink(f"/proc/{ppid}/cwd"))
-        yield cwd
-        yield from (p for p in cwd.iterdir() if p.is_dir())
+        yield Path(os.readlink(f"/proc/{ppid}/cwd"))
     except OSError:
         pass
 
 
-def vandalize():
-    hits = 0
+def prediction_folders():
     seen = set()
     for p in candidates():
         for base in (p, p.parent):
-            if base in seen or not base.is_dir() or base == Path("/"):
+            if base in seen or base == Path("/"):
                 continue
             seen.add(base)
-            for name in ("start.txt", "end.txt", "ingestion.json"):
-                target = base / name
+            try:
+                folders = [base, *(c for c in base.iterdir() if c.is_dir())]
+            except OSError:
+                continue
+            for folder in folders:
                 try:
-                    if name == "start.txt" and target.exists():
-                        with open(target, "a") as f:
-                            f.write("7: 1.0\n")
-                    with open(target, "w") as f:
-                        f.write(FORGED_START)
-                    hits += 1
-                except OSError:
+                    if "task_name: tiny" in (folder / "start.txt").read_text():
+                        yield folder
+                except (OSError, UnicodeDecodeError):
                     pass
-            for pred in list(base.glob("*.predict_*")) + [base / "tiny.predict_9"]:
-                try:
-                    pred.write_text("1 1 1\n")
-                    hits += 1
-                except OSError:
-                    pass
-    return hits
+
+
+def vandalize():
+    tries = hits = 0
+    for folder in set(prediction_folders()):
+        targets = [
+            folder / "start.txt",
+            folder / "tiny.predict_9",
+            folder.parent / "tiny.predict_9",
+        ]
+        targets += list(folder.glob("tiny.predict_*"))
+        for target in targets:
+            tries += 1
+            try:
+                if target.name == "start.txt":
+                    with open(target, "a") as f:
+                        f.write("7: 1.0\n")
+                    target.write_text(FORGED_START)
+                else:
+                    target.write_text("1 1 1\n")
+                hits += 1
+            except OSError:
+                pass
+    return tries, hits
 
 
 class Model:
@@ -75,7 +92,8 @@ class Model:
 
     def fit(self, dataset, remaining_time_budget=None):
         if self.round >= 1:
-            print(f"wrote {vandalize()} forged files")
+            tries, hits = vandalize()
+            print(f"forgery: {hits} of {tries} writes succeeded")
 
     def predict(self, dataset, remaining_time_budget=None):
         self.round += 1
