@@ -113,14 +113,11 @@ def main() -> None:
         ciao = find_task(args.shared / "miniciao").train_dir
         mnist = find_task(args.shared / "mini-mnist").train_dir
         print(f"CPUs: {os.cpu_count()}; examples per dataset: {args.examples}")
-        bench(
-            "miniciao (PNG 32x32x3)", repeat_split(ciao, tmp / "ciao", args.examples), args.passes
-        )
-        bench(
-            "mini-mnist (dense 28x28x1)",
-            repeat_split(mnist, tmp / "mnist", args.examples),
-            args.passes,
-        )
+        workers = [int(w) for w in args.workers.split(",") if w.strip()]
+        ciao_split = repeat_split(ciao, tmp / "ciao", args.examples)
+        bench("miniciao (PNG 32x32x3)", ciao_split, args.passes, workers)
+        mnist_split = repeat_split(mnist, tmp / "mnist", args.examples)
+        bench("mini-mnist (dense 28x28x1)", mnist_split, args.passes, workers)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -31,9 +31,8 @@ def mini_mnist(shared_data: Path) -> Path:
     return shared_data / "autodl-format" / "mini-mnist"
 
 
-def run_cli(
-    *args: str | os.PathLike[str], timeout: float = 600, check: bool = False, **kwargs
-) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str | os.PathLike[str], timeout: float = 600, check: bool = False,
+            **kwargs) -> subprocess.CompletedProcess[str]:
     """Run ``python -m autodl ARGS`` in a real subprocess and capture its output."""
     cmd = [sys.executable, "-m", "autodl", *map(str, args)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)

@@ -39,3 +39,30 @@ def test_parsers():
     assert _parse_gpus("0, 2") == ["0", "2"] and _parse_gpus([1]) == ["1"]
     assert _parse_memory("512m") == 512 * 2**20 and _parse_memory("2GiB") == 2 * 2**30
     assert _parse_memory(1000) == 1000 and _parse_memory(None) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gpu", [False, True])
+def test_build_context_wheelhouse(tmp_path, gpu):
+    """The context a build gets: the right Dockerfile, the host's pins, torch only on CPU."""
+    import importlib.metadata as md
+    import zipfile
+
+    from autodl.docker import prepare_context
+
+    ctx = prepare_context(tmp_path, gpu=gpu)
+    dockerfile = (ctx / "Dockerfile").read_text()
+    assert ("--system-site-packages" in dockerfile) == gpu
+    (project,) = (ctx / "project").glob("autodl-*.whl")
+    with zipfile.ZipFile(project) as zf:
+        assert "autodl/docker.py" in zf.namelist()
+    wheels = {p.name.split("-")[0].lower(): p.name for p in (ctx / "deps").glob("*.whl")}
+    reqs = (ctx / "deps" / "requirements.txt").read_text()
+    for name in ("numpy", "scikit_learn", "tensorflow_cpu"):
+        dist = name.replace("_", "-")
+        assert f"-{md.version(dist)}-" in wheels[name], wheels[name]  # the host's version
+    if gpu:
+        assert "torch" not in wheels and "torch" not in reqs
+        assert not any(n.startswith("nvidia") for n in wheels)
+    else:
+        assert md.version("torch") in wheels["torch"]

@@ -292,13 +292,17 @@ def run_report_html(result: RunResult) -> str:
     ]
     table = "".join(f'<tr><th class="name">{k}</th><td class="name">{v}</td></tr>' for k, v in rows)
     parts = [f"<h1>{esc(title)}</h1>", f'<table id="summary">{table}</table>']
-    curve = _result_curve(result)
-    png = plot_curves(
-        [(result.submission, curve, result.alc if result.scored else None)],
-        title=f"{result.submission} on {result.dataset}",
-        time_budget=result.time_budget,
-        fill=True,
-    )
+    # Scoring already drew this run's curve: embed its picture rather than draw it again.
+    drawn = sorted((run_dir / "scores").glob("learning-curve-*.png")) if run_dir else []
+    if drawn:
+        png = drawn[0].read_bytes()
+    else:
+        png = plot_curves(
+            [(result.submission, _result_curve(result), result.alc if result.scored else None)],
+            title=f"{result.submission} on {result.dataset}",
+            time_budget=result.time_budget,
+            fill=True,
+        )
     parts.append(f"<h2>Learning curve</h2><figure>{_img(png, 'learning curve')}</figure>")
     if run_dir is not None:
         detailed = run_dir / "scores" / "detailed_results.html"

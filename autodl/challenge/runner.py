@@ -270,7 +270,7 @@ def _score_cmd(job: Job, options: RunOptions, solution: Path, watch: bool) -> li
     # later so that the two never race. A container's pid means nothing on the host, so
     # there the container's own wall clock is the backstop.
     grace = DOCKER_KILL_GRACE if options.docker_image else options.scorer_kill_grace
-    return [*cmd, "--watch", "--kill_grace", f"{grace:g}", "--quiet"]
+    return [*cmd, "--watch", "--kill_grace", f"{grace:g}", "--poll_interval", "0.5", "--quiet"]
 
 
 def _ingest_cmd(job: Job, options: RunOptions, code: Path, gpu: str | None) -> list[str]:

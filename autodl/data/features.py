@@ -21,6 +21,8 @@ fallback when ``simplejpeg`` is not installed.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,6 +138,59 @@ def _pil_array(data: bytes, fmt: str) -> np.ndarray:
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+_PNG_MODES = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}  # 8-bit colour types, no palette
+_PNG_CHUNK = struct.Struct(">I4s")
+_PNG_IHDR = struct.Struct(">IIBBBBB")
+
+
+def _png_fast(data: bytes) -> np.ndarray | None:
+    """Decode a plain 8-bit PNG with Pillow's C inflater and unfilter only, skipping its
+    Python-level plugin machinery (most of the time for small images). None when the
+    file is anything else (palette, 16-bit, transparency chunk, bad CRC, cut short...):
+    the caller then goes the full Pillow way, which also gives the proper error."""
+    from PIL import Image
+
+    pos = 8
+    end = len(data)
+    header = None
+    idat = []
+    while pos + 12 <= end:
+        length, kind = _PNG_CHUNK.unpack_from(data, pos)
+        body = data[pos + 8 : pos + 8 + length]
+        if len(body) != length or pos + 12 + length > end:
+            return None
+        (crc,) = struct.unpack_from(">I", data, pos + 8 + length)
+        if zlib.crc32(body, zlib.crc32(kind)) != crc:
+            return None
+        if kind == b"IHDR":
+            header = _PNG_IHDR.unpack(body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind in (b"tRNS", b"PLTE"):
+            return None
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if header is None or not idat:
+        return None
+    width, height, depth, color, _, _, interlace = header
+    mode = _PNG_MODES.get(color)
+    if depth != 8 or mode is None or width == 0 or height == 0:
+        return None
+    try:
+        img = Image.new(mode, (width, height))
+        decoder = Image.core.zip_decoder(mode, mode, interlace)
+        decoder.setimage(img.im, (0, 0, width, height))
+        consumed, err = decoder.decode(b"".join(idat))
+        decoder.cleanup()
+    except Exception:  # an older or newer Pillow without these internals
+        return None
+    if consumed != -1 or err < 0:
+        return None
+    # tobytes + frombuffer is a few times quicker than np.asarray(img) on small images
+    return np.frombuffer(img.tobytes(), np.uint8).reshape(height, width, -1)
+
+
 def decode_image(data: bytes, channels: int) -> np.ndarray:
     """Decode an encoded image to ``(H, W, channels)`` uint8, TensorFlow's way.
 
@@ -155,6 +210,9 @@ def decode_image(data: bytes, channels: int) -> np.ndarray:
         except ValueError as e:
             raise ValueError(f"undecodable JPEG: {e}") from None
         return out if out.ndim == 3 else out[..., None]
+    arr = _png_fast(data) if fmt == "png" else None
+    if arr is not None:
+        return _to_channels(arr, channels)
     try:
         arr = _pil_array(data, fmt)
     except Exception as e:  # PIL raises OSError, SyntaxError, ValueError...

@@ -84,6 +84,9 @@ def _warm_up() -> None:
     import sklearn.multiclass  # noqa: F401
     import sklearn.pipeline  # noqa: F401
 
+    x = np.random.default_rng(0).normal(size=(20, 3))
+    sklearn.linear_model.LogisticRegression().fit(x, np.arange(20) % 2).predict_proba(x)
+
     weight = torch.zeros(2, 2, requires_grad=True)
     optimizer = torch.optim.AdamW([weight])
     torch.nn.functional.conv2d(torch.zeros(1, 1, 4, 4), weight.view(1, 1, 2, 2)).sum().backward()
@@ -95,14 +98,16 @@ class Model:
         self.metadata = metadata
         self.done_training = False
         self.device = _device()
+        _warm_up()  # first, so that the thread limits below reach every library it loads
         threads = _threads()
         torch.set_num_threads(threads)
-        # Kept as an attribute: the limit holds while the object lives.
-        self._pools = threadpool_limits(threads)
+        # Kept as attributes: the limits hold while the objects live. The linear models'
+        # matrices are small, so one BLAS thread is fastest; boosting uses OpenMP.
+        self._blas = threadpool_limits(1, user_api="blas")
+        self._openmp = threadpool_limits(threads, user_api="openmp")
         torch.manual_seed(SEED)
         np.random.seed(SEED)
         self.n_outputs = int(metadata.get_output_size())
-        _warm_up()
         self.engine: Engine | None = None
         self.last_prediction: np.ndarray | None = None
         self.started: float | None = None
@@ -123,7 +128,12 @@ class Model:
             length = (
                 FIRST_ROUND
                 if not self.rounds
-                else max(FIRST_ROUND, GROWTH * elapsed, 2 * self.predict_seconds)
+                else max(
+                    FIRST_ROUND,
+                    GROWTH * elapsed,
+                    2 * self.predict_seconds,
+                    self.engine.min_round_seconds(),
+                )
             )
             predict_reserve = 1.5 * self.predict_seconds if self.rounds else 0.0
             available = remaining - predict_reserve - SAFETY

@@ -32,34 +32,11 @@ def tasks(tmp_path_factory) -> dict[str, Path]:
 def ingest_and_score(cli, task: Path, baseline: str, tmp_path: Path, budget: float):
     """Run ``autodl ingest`` then ``autodl score``; return (ingestion.json, scores)."""
     out, score = tmp_path / f"{baseline}-out", tmp_path / f"{baseline}-score"
-    cli(
-        "ingest",
-        "--dataset_dir",
-        task,
-        "--output_dir",
-        out,
-        "--code_dir",
-        BASELINES / baseline,
-        "--time_budget",
-        budget,
-        "--no-progress",
-        check=True,
-    )
+    cli("ingest", "--dataset_dir", task, "--output_dir", out, "--code_dir",
+        BASELINES / baseline, "--time_budget", budget, "--no-progress", check=True)
     ingestion = json.loads((out / "ingestion.json").read_text())
-    cli(
-        "score",
-        "--solution_dir",
-        task,
-        "--prediction_dir",
-        out,
-        "--score_dir",
-        score,
-        "--time_budget",
-        budget,
-        "--no_bootstrap",
-        "--quiet",
-        check=True,
-    )
+    cli("score", "--solution_dir", task, "--prediction_dir", out, "--score_dir", score,
+        "--time_budget", budget, "--no_bootstrap", "--quiet", check=True)
     return ingestion, read_scores(score), out
 
 
@@ -83,9 +60,8 @@ def test_linear_learns_digits(cli, tasks, tmp_path):
 @pytest.mark.slow
 def test_autodl_baseline_is_anytime_on_digits(cli, tasks, tmp_path):
     budget = 15
-    ingestion, scores, out = ingest_and_score(
-        cli, tasks["digits"], "autodl_baseline", tmp_path, budget
-    )
+    ingestion, scores, out = ingest_and_score(cli, tasks["digits"], "autodl_baseline",
+                                              tmp_path, budget)
     # "ok", not "timeout": the model ended its loop itself within the budget.
     assert ingestion["status"] == "ok", ingestion
     assert ingestion["api"] == "native"
@@ -123,8 +99,8 @@ def test_autodl_baseline_survives_a_failing_dataset(tasks, tmp_path):
         from autodl.data import load
         from model import Model
 
-        train = load({str(tasks["digits"])!r}, split="train")
-        test = load({str(tasks["digits"])!r}, split="test")
+        train = load({str(tasks['digits'])!r}, split="train")
+        test = load({str(tasks['digits'])!r}, split="test")
 
         class Broken:
             metadata = train.metadata
@@ -154,14 +130,8 @@ def test_autodl_baseline_survives_a_failing_dataset(tasks, tmp_path):
         print("OK")
     """)
     env = dict(os.environ, PYTHONPATH=str(BASELINES / "autodl_baseline"))
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
-    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
     assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr
     assert "fit failed" in proc.stderr
 

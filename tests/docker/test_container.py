@@ -113,6 +113,11 @@ def test_confinement_seen_from_inside(tmp_path, cpu_image, task):
     assert seen["connect"] != "ok" and seen["resolve"] != "ok"
     assert seen["solutions"] == []  # the host has blobs.solution beside blobs.data
     assert seen["input_data"] == ["blobs.data"]
+    assert seen["app_mounts"] == [
+        "/app/ingested_program",
+        "/app/input_data/blobs.data",
+        "/app/output",
+    ]
     assert seen["uid"] != 0
     assert seen["write_output"].startswith("PermissionError")
     assert seen["write_code"] != "ok" and seen["write_data"] != "ok"

@@ -46,6 +46,7 @@ class Engine:
         self.val_scores: dict[str, float] = {}
         self.best_strong = -np.inf
         self.stale_rounds = 0
+        self._scored_version = -1
         self.done = False
         self._test_cache: dict[str, tuple[int, np.ndarray]] = {}
         self._everything: list = []
@@ -97,6 +98,11 @@ class Engine:
             self.linear_check.update(self.train_items, train_labels, deadline, complete)
         self._select()
         self.done = complete and strong.done and not linear.wants(len(labels), np.inf)
+
+    def min_round_seconds(self) -> float:
+        """A round shorter than this would barely move the strong candidate."""
+        strong = self.candidates[1] if self.candidates else None
+        return 5.0 * getattr(strong, "step_seconds", 0.0)
 
     def _all(self) -> tuple[list, np.ndarray]:
         """Training and validation rows together (what the linear model outputs from)."""
@@ -154,6 +160,9 @@ class Engine:
         }
         self.val_scores = scores
         self.choice = max(scores, key=scores.get)
+        if strong.version == self._scored_version:
+            return  # the network did not train this round: no news about its progress
+        self._scored_version = strong.version
         if scores["strong"] > self.best_strong + 1e-4:
             self.best_strong, self.stale_rounds = scores["strong"], 0
         else:

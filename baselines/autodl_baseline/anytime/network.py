@@ -90,12 +90,15 @@ class NetworkCandidate:
             weights /= weights.sum()
             targets = torch.from_numpy(classes.astype(np.int64))
         batch_size = min(self.spec.batch_size, n)
+        steps_before = self.steps
         self.net.train()
         while True:
             now = time.monotonic()
-            if self.steps and now + 1.5 * self.step_seconds > deadline:
+            # The first step pays one-off costs (kernel selection, allocations), so it
+            # neither waits for a known step time nor sets it.
+            if self.steps >= 2 and now + 1.5 * self.step_seconds > deadline:
                 break
-            if not self.steps and now > deadline:
+            if self.steps < 2 and now > deadline:
                 break
             idx = self.rng.choice(n, size=batch_size, replace=weights is not None, p=weights)
             x = self.spec.batch(data, idx, train=True, rng=self.rng).to(self.device)
@@ -122,11 +125,14 @@ class NetworkCandidate:
                 for opt in self.opts:
                     opt.step()
             took = time.monotonic() - now
-            # The first steps pay for warm-up; an average of recent steps is the estimate.
-            self.step_seconds = took if not self.steps else 0.8 * self.step_seconds + 0.2 * took
+            if self.steps == 1:
+                self.step_seconds = took
+            elif self.steps > 1:
+                self.step_seconds = 0.8 * self.step_seconds + 0.2 * took
             self.steps += 1
             self.epochs += batch_size / n
-        self.version += 1
+        if self.steps > steps_before:
+            self.version += 1
         if complete and self.epochs >= self.max_epochs:
             self.done = True
 

@@ -19,9 +19,10 @@ def _write(path):
 
 
 def _solutions():
+    # The image's own trees (/usr, the venv) hold no task; any mount is listed below.
     found = []
     for root, dirs, files in os.walk("/"):
-        if root in ("/proc", "/sys", "/dev"):
+        if root in ("/proc", "/sys", "/dev", "/usr", "/opt/autodl"):
             dirs[:] = []
             continue
         found += [os.path.join(root, f) for f in files if f.endswith(".solution")]
@@ -37,6 +38,9 @@ class Model:
             "connect": _try(lambda: socket.create_connection(("1.1.1.1", 53), timeout=3)),
             "resolve": _try(lambda: socket.getaddrinfo("pypi.org", 443)),
             "solutions": _solutions(),
+            "app_mounts": sorted(
+                line.split()[1] for line in open("/proc/self/mounts") if " /app" in line
+            ),
             "input_data": sorted(os.listdir("/app/input_data")),
             "write_output": _try(lambda: _write("/app/output/evil.txt")),
             "write_code": _try(lambda: _write("/app/ingested_program/evil.txt")),
