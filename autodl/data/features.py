@@ -20,6 +20,7 @@ fallback when ``simplejpeg`` is not installed.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -143,12 +144,20 @@ _PNG_CHUNK = struct.Struct(">I4s")
 _PNG_IHDR = struct.Struct(">IIBBBBB")
 
 
+@functools.cache
+def _pil_image():
+    # imported on first use (keeps `import autodl.data` light), then looked up once
+    from PIL import Image
+
+    return Image
+
+
 def _png_fast(data: bytes) -> np.ndarray | None:
     """Decode a plain 8-bit PNG with Pillow's C inflater and unfilter only, skipping its
     Python-level plugin machinery (most of the time for small images). None when the
     file is anything else (palette, 16-bit, transparency chunk, bad CRC, cut short...):
     the caller then goes the full Pillow way, which also gives the proper error."""
-    from PIL import Image
+    Image = _pil_image()  # noqa: N806 - the module's usual name
 
     pos = 8
     end = len(data)
@@ -406,5 +415,6 @@ def _labels(context, output_dim: int, bad) -> np.ndarray:
     for k in index:
         if not 0 <= k < output_dim:
             raise bad(f"label index {k} is outside [0, output_dim={output_dim})")
-    labels[index] = values
+    for k, v in zip(index, values, strict=True):  # few values: quicker than fancy indexing
+        labels[k] = v
     return labels

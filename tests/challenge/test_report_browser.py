@@ -62,25 +62,27 @@ def _browser(page: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess[
 
 def _render(page: Path, tmp: Path) -> tuple[str, Path]:
     """(the probe's report from the live DOM, a screenshot of the page)."""
-    probed = tmp / f"probed-{page.name}"
+    probed = page.with_name(f"probed-{page.name}")  # beside it: relative links still work
     probed.write_text(page.read_text().replace("</body>", _PROBE + "</body>"))
-    dom = _browser(probed, tmp, "--dump-dom").stdout
     shot = tmp / f"{page.stem}.png"
-    _browser(page, tmp, f"--screenshot={shot}", "--window-size=1200,1600")
-    assert shot.is_file(), "chromium wrote no screenshot"
+    dom = _browser(probed, tmp, "--dump-dom", f"--screenshot={shot}", "--window-size=1200,1600")
+    assert shot.is_file(), f"chromium wrote no screenshot: {dom.stderr[-2000:]}"
+    dom = dom.stdout
     m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert m, f"the page's load event never ran:\n{dom[:2000]}"
     return m.group(1), shot
 
 
-def _image_stats(png: Path) -> tuple[float, int]:
-    """(fraction of non-white pixels, number of distinct colours) of a screenshot."""
+def _image_stats(png: Path) -> tuple[float, int, int]:
+    """(fraction of non-white pixels, distinct colours, pixels of the first curve's blue)."""
     import numpy as np
     from PIL import Image
 
-    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)
+    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
     non_white = float((pixels.min(axis=1) < 240).mean())
-    return non_white, len(np.unique(pixels[::7], axis=0))
+    # matplotlib's first colour (tab10 blue, #1f77b4): only a drawn curve has it.
+    blue = int((np.abs(pixels - [31, 119, 180]).sum(axis=1) < 30).sum())
+    return non_white, len(np.unique(pixels[::7], axis=0)), blue
 
 
 def _assert_offline(page: Path) -> None:
@@ -109,8 +111,8 @@ def test_leaderboard_page_renders_tables_and_curves(tmp_path, make_run):
     tables = dict(t.split("=") for t in re.search(r"TABLES (.*)", probe).group(1).split())
     # 2 header rows + 3 submissions; 1 header row + 5 runs (broken on d2 is missing).
     assert tables == {"leaderboard": "5", "runs": "6"}
-    non_white, colours = _image_stats(shot)
-    assert non_white > 0.03 and colours > 20, (non_white, colours)
+    non_white, colours, blue = _image_stats(shot)
+    assert non_white > 0.03 and colours > 20 and blue > 200, (non_white, colours, blue)
 
 
 def test_run_report_renders_summary_and_curve(tmp_path, make_run):
@@ -127,5 +129,5 @@ def test_run_report_renders_summary_and_curve(tmp_path, make_run):
     (img,) = re.search(r"IMGS (.*)", probe).group(1).split()
     assert img.startswith("true:") and int(img.split(":")[1].split("x")[0]) > 100
     assert "summary=12" in probe  # one row per field
-    non_white, colours = _image_stats(shot)
-    assert non_white > 0.03 and colours > 20, (non_white, colours)
+    non_white, colours, blue = _image_stats(shot)
+    assert non_white > 0.03 and colours > 20 and blue > 200, (non_white, colours, blue)

@@ -24,7 +24,7 @@ def autodl_home(tmp_path_factory) -> dict[str, str]:
 
 def test_run_without_code_or_dataset_runs_the_baseline_on_digits(tmp_path, cli, autodl_home):
     out = tmp_path / "runs"
-    proc = cli("run", "--time-budget", "8", "-o", out, env=autodl_home, timeout=300)
+    proc = cli("run", "--time-budget", "5", "-o", out, env=autodl_home, timeout=300)
     assert proc.returncode == 0, proc.stderr
     run_dir = out / "autodl_baseline" / "digits"
     result = json.loads((run_dir / "result.json").read_text())

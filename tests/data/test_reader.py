@@ -155,3 +155,18 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_errors_in_worker_processes_name_file_and_record(tmp_path, monkeypatch):
+    from autodl.data import FeatureError
+
+    monkeypatch.setattr(dataset_module, "_PROCESS_MIN", 10)
+    monkeypatch.setattr(dataset_module, "_CHUNK", 4)
+    x = np.zeros((20, 2), np.float32)
+    y = np.arange(20) % 5
+    root = write_task(tmp_path, "bad", (x, y))
+    split = root / "bad.data" / "train"
+    meta = split / "metadata.textproto"
+    meta.write_text(meta.read_text().replace("output_dim: 5", "output_dim: 4"))
+    with pytest.raises(FeatureError, match=r"sample-bad-train.tfrecord: record 4: label index 4"):
+        list(load(split, num_workers=2))

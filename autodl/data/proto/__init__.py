@@ -266,7 +266,7 @@ def _build() -> dict[str, type]:
     classes = {}
     for filename in ("example.proto", "data.proto"):
         fdp = parse_proto((here / filename).read_text(encoding="utf-8"), f"autodl/{filename}")
-        pool.Add(fdp)
+        pool.AddSerializedFile(fdp.SerializeToString())  # in every protobuf 4.21..7
         for m in fdp.message_type:
             classes[m.name] = _message_class(pool, f"{fdp.package}.{m.name}")
     return classes
