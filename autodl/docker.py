@@ -223,6 +223,18 @@ def _ensure_base(client: docker_sdk.DockerClient, base: str, progress: Progress)
         ) from None
 
 
+def _copy_source(root: Path, dest: Path) -> None:
+    """What the project's wheel is built from: pyproject, top-level docs and the package."""
+    for f in root.iterdir():
+        if f.is_file() and (f.name == "pyproject.toml" or f.name.startswith(("README", "LICENSE"))):
+            shutil.copy2(f, dest / f.name)
+    shutil.copytree(
+        root / "autodl",
+        dest / "autodl",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+    )
+
+
 def prepare_context(
     context_dir: str | os.PathLike[str],
     *,
@@ -241,20 +253,24 @@ def prepare_context(
     root = source_root()
     ctx = Path(context_dir)
     deps, project = ctx / "deps", ctx / "project"
-    deps.mkdir(parents=True, exist_ok=True)
-    project.mkdir(parents=True, exist_ok=True)
+    for d in (deps, project):  # a reused context must not keep another build's wheels
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
     flavour = "cuda" if gpu else "cpu"
     shutil.copy2(root / "docker" / DOCKERFILES[flavour], ctx / "Dockerfile")
     shutil.copy2(root / "docker" / ".dockerignore", ctx / ".dockerignore")
 
     progress(f"building the autodl wheel from {root}")
-    # A fixed SOURCE_DATE_EPOCH makes the wheel byte-identical while the code is, so
-    # Docker's layer cache holds across builds.
-    _pip(
-        ["wheel", "--no-deps", "-q", "-w", str(project), str(root)],
-        progress,
-        env={"SOURCE_DATE_EPOCH": "315532800"},
-    )
+    # From a copy: setuptools builds in the source's build/ folder, which concurrent
+    # builds (and other tools) share. A fixed SOURCE_DATE_EPOCH makes the wheel
+    # byte-identical while the code is, so Docker's layer cache holds across builds.
+    with tempfile.TemporaryDirectory(prefix="autodl-src-") as src:
+        _copy_source(root, Path(src))
+        _pip(
+            ["wheel", "--no-deps", "-q", "-w", str(project), src],
+            progress,
+            env={"SOURCE_DATE_EPOCH": "315532800"},
+        )
     wheels = sorted(project.glob("autodl-*.whl"))
     if len(wheels) != 1:
         raise DockerError(f"{project}: expected one autodl wheel, found {len(wheels)}")
@@ -311,6 +327,7 @@ def build_image(
     tag = tag or DEFAULT_TAGS[flavour]
     client = client or connect(timeout=3600)
     started = time.monotonic()
+    previous = _image_id(client, tag)
     _ensure_base(client, base, progress)
     python_version = _image_python(client, base)
     with tempfile.TemporaryDirectory(prefix="autodl-docker-") as tmp:
@@ -325,6 +342,8 @@ def build_image(
         progress(f"building {tag} from {base} (Python {python_version})")
         image_id = _docker_build(client, ctx, tag, {"BASE": base}, progress)
     image = client.images.get(image_id)
+    if previous and previous != image.id:
+        _remove_replaced(client, previous)
     return BuildResult(
         tag=tag,
         image_id=image.id,
@@ -332,6 +351,26 @@ def build_image(
         seconds=time.monotonic() - started,
         base=base,
     )
+
+
+def _image_id(client: docker_sdk.DockerClient, name: str) -> str | None:
+    from docker.errors import ImageNotFound
+
+    try:
+        return client.images.get(name).id
+    except ImageNotFound:
+        return None
+
+
+def _remove_replaced(client: docker_sdk.DockerClient, image_id: str) -> None:
+    """Remove the image a rebuild took the tag from, unless something still uses it."""
+    from docker.errors import APIError
+
+    try:
+        if not client.images.get(image_id).tags:
+            client.images.remove(image_id)
+    except APIError:  # a container or another image still needs it: keep it
+        pass
 
 
 def _docker_build(

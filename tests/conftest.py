@@ -31,14 +31,16 @@ def mini_mnist(shared_data: Path) -> Path:
     return shared_data / "autodl-format" / "mini-mnist"
 
 
-def run_cli(*args: str | os.PathLike[str], timeout: float = 600, check: bool = False,
-            **kwargs) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str | os.PathLike[str], timeout: float = 600, check: bool = False, **kwargs
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m autodl ARGS`` in a real subprocess and capture its output."""
     cmd = [sys.executable, "-m", "autodl", *map(str, args)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and proc.returncode != 0:
         raise AssertionError(
-            f"{' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            f"{' '.join(cmd)} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
         )
     return proc
 

@@ -21,22 +21,35 @@ REPO = Path(__file__).resolve().parents[2]
 BASELINES = REPO / "baselines"
 
 
-@pytest.fixture(scope="session")
-def tasks(tmp_path_factory) -> dict[str, Path]:
-    from autodl.data import samples
+class _Builtins:
+    """Built-in task folders, each written on first use into one session folder."""
 
-    root = tmp_path_factory.mktemp("builtin")
-    return {name: samples.make(name, root) for name in samples.names()}
+    def __init__(self, root: Path):
+        self.root = root
+        self.built: dict[str, Path] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        from autodl.data import samples
+
+        if name not in self.built:
+            self.built[name] = samples.make(name, self.root)
+        return self.built[name]
+
+
+@pytest.fixture(scope="session")
+def tasks(tmp_path_factory) -> _Builtins:
+    return _Builtins(tmp_path_factory.mktemp("builtin"))
 
 
 def ingest_and_score(cli, task: Path, baseline: str, tmp_path: Path, budget: float):
     """Run ``autodl ingest`` then ``autodl score``; return (ingestion.json, scores)."""
     out, score = tmp_path / f"{baseline}-out", tmp_path / f"{baseline}-score"
-    cli("ingest", "--dataset_dir", task, "--output_dir", out, "--code_dir",
-        BASELINES / baseline, "--time_budget", budget, "--no-progress", check=True)
+    code = BASELINES / baseline
+    cli("ingest", "--dataset_dir", task, "--output_dir", out, "--code_dir", code,
+        "--time_budget", budget, "--no-progress", check=True)  # fmt: skip
     ingestion = json.loads((out / "ingestion.json").read_text())
     cli("score", "--solution_dir", task, "--prediction_dir", out, "--score_dir", score,
-        "--time_budget", budget, "--no_bootstrap", "--quiet", check=True)
+        "--time_budget", budget, "--no_bootstrap", "--quiet", check=True)  # fmt: skip
     return ingestion, read_scores(score), out
 
 
@@ -60,8 +73,9 @@ def test_linear_learns_digits(cli, tasks, tmp_path):
 @pytest.mark.slow
 def test_autodl_baseline_is_anytime_on_digits(cli, tasks, tmp_path):
     budget = 15
-    ingestion, scores, out = ingest_and_score(cli, tasks["digits"], "autodl_baseline",
-                                              tmp_path, budget)
+    ingestion, scores, out = ingest_and_score(
+        cli, tasks["digits"], "autodl_baseline", tmp_path, budget
+    )
     # "ok", not "timeout": the model ended its loop itself within the budget.
     assert ingestion["status"] == "ok", ingestion
     assert ingestion["api"] == "native"
@@ -99,8 +113,8 @@ def test_autodl_baseline_survives_a_failing_dataset(tasks, tmp_path):
         from autodl.data import load
         from model import Model
 
-        train = load({str(tasks['digits'])!r}, split="train")
-        test = load({str(tasks['digits'])!r}, split="test")
+        train = load({str(tasks["digits"])!r}, split="train")
+        test = load({str(tasks["digits"])!r}, split="test")
 
         class Broken:
             metadata = train.metadata
@@ -130,8 +144,14 @@ def test_autodl_baseline_survives_a_failing_dataset(tasks, tmp_path):
         print("OK")
     """)
     env = dict(os.environ, PYTHONPATH=str(BASELINES / "autodl_baseline"))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr
     assert "fit failed" in proc.stderr
 

@@ -161,3 +161,16 @@ def test_image_without_harness(engine, base_image, tmp_path, task):
         check_harness(engine, base_image)
     with pytest.raises(DockerError, match="not found; build it with `autodl docker build`"):
         ingest_in_container("autodl:no-such-tag", task, MODELS / "centroid", tmp_path, 10)
+
+
+def test_all_zero_baseline_scores_zero(tmp_path, cpu_image, task):
+    from autodl.scoring.scorer import score_folder
+
+    code = Path(__file__).resolve().parents[2] / "baselines" / "all_zero"
+    assert (code / "model.py").is_file()
+    out = tmp_path / "out"
+    assert ingest_in_container(cpu_image, task, code, out, time_budget=30) == 0
+    assert ingestion_record(out)["status"] == "ok"
+    score_folder(task, out, tmp_path / "scores", time_budget=30)
+    scores = protocol.read_scores(tmp_path / "scores")
+    assert scores["alc"] == 0.0 and scores["nauc"] == 0.0

@@ -11,6 +11,7 @@ from .labels import full_columns
 
 # (max_iter, learning_rate, max_leaf_nodes): each stage is refitted from scratch, so a
 # later stage runs only when its cost, predicted from the previous one, fits the round.
+FIRST_ROWS = 2000
 STAGES = ((30, 0.2, 15), (150, 0.1, 31), (400, 0.05, 31), (1000, 0.03, 63))
 
 
@@ -50,6 +51,9 @@ class BoostingCandidate:
         """
         from sklearn.ensemble import HistGradientBoostingClassifier
 
+        if self.models is None and len(labels) > FIRST_ROWS:
+            # The first fit has no cost estimate yet: keep it small (rows come shuffled).
+            items, labels = items[:FIRST_ROWS], labels[:FIRST_ROWS]
         n = len(labels)
         # Refit at the same stage when the data doubled, else move to the next stage.
         stage = self.stage

@@ -43,6 +43,7 @@ class LinearCandidate:
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
         from sklearn.pipeline import make_pipeline
+        from scipy.sparse import issparse
         from sklearn.preprocessing import StandardScaler
 
         start = time.monotonic()
@@ -54,7 +55,8 @@ class LinearCandidate:
             steps = [TfidfTransformer(sublinear_tf=True), clf]
         else:
             clf = LogisticRegression(C=1.0, max_iter=300)
-            steps = [StandardScaler(), clf]
+            # Sparse rows (wide tables) keep their zeros: scale without centring.
+            steps = [StandardScaler(with_mean=not issparse(X)), clf]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if self.multilabel:

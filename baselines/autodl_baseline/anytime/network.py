@@ -33,7 +33,7 @@ class NetworkCandidate:
         self.n_outputs = n_outputs
         self.multilabel = multilabel
         self.device = torch.device(device)
-        self.amp = self.device.type == "cuda"
+        self.amp = self.device.type == "cuda" and getattr(spec, "amp", True)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.max_epochs = max_epochs
