@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ from autodl import protocol
 from autodl.protocol import ProtocolError
 from autodl.scoring.curve import DEFAULT_T0, LearningCurve, rescale_time
 from autodl.scoring.metrics import accuracy, is_multiclass, nauc, valid_columns
+from autodl.scoring.process import end_process, ingestion_pid_problem, is_alive
 
 log = logging.getLogger("autodl.scoring")
 
@@ -64,9 +64,6 @@ EXIT_CODES = {
     TIME_LIMIT_EXCEEDED: 6,
 }
 _SEVERITY = (ERROR, BAD_SOLUTION, TIME_LIMIT_EXCEEDED, INGESTION_FAILED, BAD_INPUT)
-
-# A process that started longer than this before start.txt's start_time is not the ingestion.
-INGESTION_SETUP_LIMIT = 2 * 3600.0
 
 NAUC_BOOTSTRAP_RESAMPLES = 10  # resamples of the last prediction (as the 2019 program)
 ALC_BOOTSTRAP_CURVES = 5  # resampled learning curves
@@ -156,92 +153,6 @@ class ScoreResult:
             "alc_bootstrap_std": ab[1] if ab else None,
             "messages": list(self.messages),
         }
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie has ended; only its parent's wait() is missing
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
-
-
-def process_start_time(pid: int) -> float | None:
-    """Epoch seconds at which ``pid`` started (Linux /proc); None when unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        with open("/proc/stat", "rb") as f:
-            boot = next(float(ln.split()[1]) for ln in f if ln.startswith(b"btime"))
-        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def ingestion_pid_problem(pid: int, start_time: float) -> str | None:
-    """Why scoring must not signal ``pid`` as the ingestion that wrote start.txt, or None.
-
-    Never pid <= 1, scoring itself or its parent. And the ingestion started shortly before
-    its ``start_time`` (model construction has its own 20-minute budget): a process with
-    that pid that started after it, or more than ``INGESTION_SETUP_LIMIT`` before it,
-    belongs to another pid namespace (a container) or reused the number.
-    """
-    if pid <= 1 or pid in (os.getpid(), os.getppid()):
-        return f"pid {pid} is not a process scoring may end; left alone"
-    started = process_start_time(pid)
-    if started is not None and not (
-        start_time - INGESTION_SETUP_LIMIT <= started <= start_time + 1.0
-    ):
-        return (
-            f"pid {pid} started {started - start_time:+.0f} s from start.txt's start_time, "
-            "so it is not the ingestion; left alone"
-        )
-    return None
-
-
-def end_process(pid: int, term_timeout: float = 5.0) -> str:
-    """End ``pid``: its process group when it leads one (and it is not ours), else the pid.
-
-    SIGTERM, then SIGKILL after ``term_timeout`` seconds. Returns a one-line account.
-    """
-    if pid <= 1 or pid in (os.getpid(), os.getppid()):
-        return f"pid {pid} is not a process scoring may end; left alone"
-    try:
-        pgid = os.getpgid(pid)
-    except ProcessLookupError:
-        return f"pid {pid} had already ended"
-    group = pgid == pid and pgid != os.getpgrp()
-
-    def send(sig: signal.Signals) -> None:
-        try:
-            if group:
-                os.killpg(pid, sig)
-            else:
-                os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-    what = f"process group {pid}" if group else f"pid {pid}"
-    send(signal.SIGTERM)
-    deadline = time.monotonic() + term_timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not _alive(pid):
-        return f"ended {what} with SIGTERM"
-    send(signal.SIGKILL)
-    deadline = time.monotonic() + 2.0
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return f"ended {what} with SIGKILL (SIGTERM was ignored for {term_timeout:g} s)"
 
 
 # --------------------------------------------------------------------------- the scorer
@@ -845,7 +756,7 @@ class Scorer:
         refused = ingestion_pid_problem(pid, start.start_time)
         if refused is not None:
             how = refused
-        elif pid > 0 and _alive(pid):
+        elif pid > 0 and is_alive(pid):
             how = end_process(pid, term_timeout)
         else:
             how = f"ingestion (pid {pid}) had already ended without writing end.txt"

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from autodl.scoring import nauc
-from autodl.scoring.scorer import ingestion_pid_problem, score_folder
+from autodl.scoring.process import ingestion_pid_problem
+from autodl.scoring.scorer import score_folder
 
 # A producer process: writes start.txt with its own pid, one prediction every DELAY s, then
 # end.txt. "atomic" follows autodl.protocol (temporary name + rename, then the timestamp);
