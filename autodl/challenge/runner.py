@@ -136,29 +136,16 @@ def parse_gpus(text: str | None) -> list[str] | None:
 # --------------------------------------------------------------------------- staging
 
 
-def _link_tree(src: Path, dest: Path) -> None:
-    """Copy a folder as hard links (instant, no extra space); copy files across devices."""
-    for root, dirs, files in os.walk(src):
-        rel = Path(root).relative_to(src)
-        (dest / rel).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            s, d = Path(root) / name, dest / rel / name
-            try:
-                os.link(s, d)
-            except OSError:
-                shutil.copy2(s, d)
-        dirs.sort()
-
-
 def stage_input(task_dir: Path, input_dir: Path) -> tuple[str, Path]:
     """Put the task's ``<name>.data`` folder alone into ``input_dir``; returns (task, solution)."""
     from autodl.data import find_task
+    from autodl.ingestion.sandbox import link_tree
 
     task = find_task(task_dir)
     if task.solution_path is None:
         raise RunnerError(f"{task_dir}: no *.solution file, so runs on it cannot be scored")
     input_dir.mkdir(parents=True, exist_ok=True)
-    _link_tree(Path(task.data_dir), input_dir / Path(task.data_dir).name)
+    link_tree(Path(task.data_dir), input_dir / Path(task.data_dir).name, readable=False)
     return task.name, Path(task.solution_path)
 
 

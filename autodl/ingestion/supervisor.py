@@ -45,6 +45,7 @@ from autodl.ingestion.messages import (
     send,
 )
 from autodl.ingestion.progress import Progress
+from autodl.ingestion.sandbox import link_tree, worker_env
 
 STATUSES = (
     "ok",
@@ -151,88 +152,6 @@ _SIGNAL_WHY = {
     "SIGKILL": "killed",
     "SIGTERM": "terminated",
 }
-
-
-# --------------------------------------------------------------------------- staging
-
-
-def _link_tree(src: Path, dst: Path, readable: bool) -> None:
-    """Recreate ``src`` under ``dst`` with hard links (a copy when linking is impossible).
-
-    ``*.solution`` files are never staged. ``readable``: the worker runs as another uid,
-    so a file it could not read, or could write, is copied (read-only) instead.
-    """
-    dst.mkdir(mode=0o755)
-    for root, dirs, files in os.walk(src):
-        rel = Path(root).relative_to(src)
-        for d in dirs:
-            (dst / rel / d).mkdir(mode=0o755)
-        for name in files:
-            if name.endswith(".solution"):
-                continue
-            s, d = Path(root) / name, dst / rel / name
-            if os.path.islink(s):
-                continue  # a link could lead anywhere, solutions included
-            mode = os.stat(s).st_mode
-            if readable and (not mode & 0o004 or mode & 0o002):
-                shutil.copyfile(s, d)
-                os.chmod(d, 0o444)
-                continue
-            try:
-                os.link(s, d)
-            except OSError:
-                shutil.copyfile(s, d)
-                os.chmod(d, 0o644)
-
-
-def _needs_pythonpath() -> str | None:
-    """The folder holding ``autodl`` when the worker's interpreter would not find it alone."""
-    import site
-
-    import autodl
-
-    parent = Path(autodl.__file__).resolve().parents[1]
-    sites = {Path(p).resolve() for p in site.getsitepackages()}
-    if parent in sites:
-        return None
-    if any(type(f).__module__.startswith("__editable__") for f in sys.meta_path):
-        return None
-    return str(parent)
-
-
-def _worker_env(home: Path, options: IngestionOptions) -> dict[str, str]:
-    """A scrubbed environment: only what Python, CUDA and the numeric libraries need."""
-    env = {
-        "PATH": os.pathsep.join(
-            [os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]
-        ),
-        "HOME": str(home),
-        "TMPDIR": str(home / "tmp"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONNOUSERSITE": "1",
-        "MPLBACKEND": "Agg",
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    for name in ("LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "NVIDIA_DRIVER_CAPABILITIES"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    pythonpath = _needs_pythonpath()
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    gpus = options.gpus
-    if gpus is None:
-        if "CUDA_VISIBLE_DEVICES" in os.environ:
-            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
-    elif gpus.strip().lower() in ("none", "", "-1", "cpu"):
-        env["CUDA_VISIBLE_DEVICES"] = ""
-    elif gpus.strip().lower() != "all":
-        env["CUDA_VISIBLE_DEVICES"] = gpus.strip()
-    env.update(limits_mod.thread_env(options.cpu_threads))
-    return env
 
 
 def _sanitize_device(device: Any) -> dict[str, Any]:
@@ -356,7 +275,7 @@ class _Run:
         if self.options.stage_data or self.task.solution_path is not None:
             if not self.options.stage_data:
                 self.result.warnings.append("the task folder holds its solution: data staged")
-            _link_tree(self.task.data_dir, data_dir, user.dropped)
+            link_tree(self.task.data_dir, data_dir, user.dropped)
         else:
             data_dir = self.task.data_dir
         try:
@@ -365,7 +284,7 @@ class _Run:
             raise _End("error", str(e)) from None
         if box not in code.parents:
             staged = box / "code"
-            _link_tree(code, staged, user.dropped)
+            link_tree(code, staged, user.dropped)
             code = staged
         else:
             for p in [code, *code.parents]:
@@ -394,7 +313,7 @@ class _Run:
             "test_dir": str(data_dir / "test"),
         }
         cmd = [sys.executable, "-m", "autodl.ingestion.worker"]
-        return cmd, _worker_env(home, self.options), home, user
+        return cmd, worker_env(home, self.options.gpus, self.options.cpu_threads), home, user
 
     def _spawn(self) -> None:
         cmd, env, home, user = self._prepare()
