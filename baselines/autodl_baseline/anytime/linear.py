@@ -40,10 +40,10 @@ class LinearCandidate:
         return self.fit_seconds * n_items / max(self.n_fitted, 1) < seconds
 
     def update(self, items, labels: np.ndarray, deadline: float, complete: bool = False) -> None:
+        from scipy.sparse import issparse
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
         from sklearn.pipeline import make_pipeline
-        from scipy.sparse import issparse
         from sklearn.preprocessing import StandardScaler
 
         start = time.monotonic()
