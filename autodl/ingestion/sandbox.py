@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,18 +46,32 @@ def link_tree(src: Path, dst: Path, readable: bool) -> None:
 
 
 def _needs_pythonpath() -> str | None:
-    """The folder holding ``autodl`` when the worker's interpreter would not find it alone."""
-    import site
+    """The folder holding ``autodl`` when the worker's interpreter would not find it alone.
 
+    Asked of a fresh interpreter (no PYTHONPATH, working folder ``/``): every path handed
+    to the worker is one more place a submission can look around, so none is added when
+    the installation (site-packages, an editable install's .pth) already provides it.
+    """
     import autodl
 
-    parent = Path(autodl.__file__).resolve().parents[1]
-    sites = {Path(p).resolve() for p in site.getsitepackages()}
-    if parent in sites:
-        return None
-    if any(type(f).__module__.startswith("__editable__") for f in sys.meta_path):
-        return None
-    return str(parent)
+    package = Path(autodl.__file__).resolve().parent
+    probe = "import autodl, os; print(os.path.dirname(os.path.realpath(autodl.__file__)))"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", probe],
+            cwd="/",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if proc.returncode == 0 and Path(proc.stdout.strip()) == package:
+            return None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return str(package.parent)
 
 
 def worker_env(home: Path, gpus: str | None, cpu_threads: int | None) -> dict[str, str]:
