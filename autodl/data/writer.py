@@ -454,7 +454,11 @@ def write_task(
                 path = split_dir / f"sample-{name}-{split}{suffix}.tfrecord"
                 write_records(path, records[bounds[k] : bounds[k + 1]])
         if test is not None:
-            (tmp / f"{name}.solution").write_text(_format_rows(labels[1]), encoding="utf-8")
+            solution = tmp / f"{name}.solution"
+            solution.write_text(_format_rows(labels[1]), encoding="utf-8")
+            # Test labels are for the scorer alone: a submission run under another uid
+            # (ingestion drops root) cannot read them even if it guesses the path.
+            solution.chmod(0o600)
         info = {
             "domain": domain or _guess_domain(fmt, spec, text),
             "sample_num": sum(len(sp.bodies) for sp in splits),

@@ -36,6 +36,7 @@ def test_task_layout_solution_info_and_names(tmp_path, rng):
         "sample-zoo-train.tfrecord",
     ]
     np.testing.assert_array_equal(read_matrix(task.solution_path), np.eye(4)[y[7:]])
+    assert task.solution_path.stat().st_mode & 0o077 == 0  # the scorer's alone
     assert task.solution_path.read_text().splitlines()[0] == " ".join(
         f"{v:g}" for v in np.eye(4)[y[7]]
     )
