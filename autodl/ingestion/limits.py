@@ -118,13 +118,22 @@ def _accessible(path: Path, uid: int, gids: Iterable[int], want: int) -> bool:
     return True
 
 
+def can_read(path: Path, user: WorkerUser) -> bool:
+    """Whether the worker's user may list and read ``path`` (a folder) where it is."""
+    return not user.dropped or _accessible(path, user.uid, [user.gid], 5)
+
+
 def runtime_paths() -> list[Path]:
     """What the worker must read to start: the interpreter, stdlib, packages, autodl."""
     import autodl
 
     paths = {Path(os.path.realpath(sys.executable))}
     paths.add(Path(autodl.__file__).resolve().parent)
-    for entry in sys.path:
+    # sys.path[0] is the supervisor's own start folder (its working folder under
+    # `python -m`, its script's folder otherwise): the worker starts elsewhere and never
+    # imports from there, and autodl's own folder is already listed above.
+    first = 0 if getattr(sys.flags, "safe_path", False) else 1  # -P: no such entry (3.11+)
+    for entry in sys.path[first:]:
         if entry and os.path.isdir(entry):
             paths.add(Path(entry).resolve())
     return sorted(paths)

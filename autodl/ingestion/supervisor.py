@@ -272,9 +272,15 @@ class _Run:
         data.mkdir(mode=0o711)
         os.chmod(data, 0o711)
         data_dir = data / self.task.data_dir.name
-        if self.options.stage_data or self.task.solution_path is not None:
+        in_place_unreadable = not limits_mod.can_read(self.task.data_dir, user)
+        if self.options.stage_data or self.task.solution_path is not None or in_place_unreadable:
             if not self.options.stage_data:
-                self.result.warnings.append("the task folder holds its solution: data staged")
+                why = (
+                    "the task folder holds its solution"
+                    if self.task.solution_path is not None
+                    else f"uid {user.uid} cannot read {self.task.data_dir}"
+                )
+                self.result.warnings.append(f"{why}: data staged")
             link_tree(self.task.data_dir, data_dir, user.dropped)
         else:
             data_dir = self.task.data_dir

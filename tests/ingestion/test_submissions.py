@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -346,11 +347,25 @@ def test_no_stage_uses_the_data_folder_in_place(ingest_run, tiny_task, tmp_path)
     run = ingest_run(tiny_task, "native_ok", tmp_path, "--no-stage")
     assert run.result["status"] == "ok"
     assert "the task folder holds its solution: data staged" in run.result["warnings"]
-    # A .data folder alone (what a container mounts) is used where it is.
+    # A .data folder alone (what a container mounts) is used where it is, when the
+    # worker's user can read it there (pytest's tmp_path is private to root).
     import shutil
+    import tempfile
 
-    bare = tmp_path / "mount" / "tiny.data"
-    shutil.copytree(tiny_task / "tiny.data", bare)
-    run = ingest_run(bare, "native_ok", tmp_path / "bare", "--no-stage")
-    assert run.result["status"] == "ok" and run.result["warnings"] == []
-    run.check_files(3)
+    mount = Path(tempfile.mkdtemp(prefix="autodl-mount-"))
+    try:
+        os.chmod(mount, 0o755)
+        bare = mount / "tiny.data"
+        shutil.copytree(tiny_task / "tiny.data", bare)
+        run = ingest_run(bare, "native_ok", tmp_path / "bare", "--no-stage")
+        assert run.result["status"] == "ok" and run.result["warnings"] == []
+        run.check_files(3)
+    finally:
+        shutil.rmtree(mount)
+    # Where it cannot read it, the data is staged for it.
+    private = tmp_path / "private" / "tiny.data"
+    shutil.copytree(tiny_task / "tiny.data", private)
+    run = ingest_run(private, "native_ok", tmp_path / "priv", "--no-stage")
+    assert run.result["status"] == "ok"
+    if run.result["isolation"]["privileges_dropped"]:
+        assert any("cannot read" in w for w in run.result["warnings"]), run.result["warnings"]
