@@ -90,6 +90,8 @@ def plot_curves(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from autodl.scoring.report import seconds_ticks
+
     fig = Figure(figsize=(7.2, 4.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -125,7 +127,7 @@ def plot_curves(
             ),
         )
         secondary.set_xlabel("seconds")
-        ticks = [t for t in (0, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600, 7200) if t <= T]
+        ticks = [0.0, *seconds_ticks(T, t0)]
         secondary.set_xticks(ticks)
         secondary.set_xticklabels([f"{t:g}" for t in ticks])
     if curves:

@@ -14,16 +14,26 @@ from dataclasses import dataclass
 
 from autodl.scoring.curve import LearningCurve, rescale_time
 
-__all__ = ["PredictionRow", "render_detailed_results", "render_learning_curve"]
+__all__ = ["PredictionRow", "render_detailed_results", "render_learning_curve", "seconds_ticks"]
 
-_SECOND_TICKS = (10, 60, 300, 600, 1200)
+_SECOND_TICKS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 
 
-def _seconds_ticks(time_budget: float) -> list[float]:
-    ticks = [t for t in _SECOND_TICKS if t < time_budget]
-    ticks += list(range(1800, int(time_budget) + 1, 1800))
-    ticks = sorted({float(t) for t in ticks if t < time_budget} | {float(time_budget)})
-    return ticks
+def seconds_ticks(time_budget: float, t0: float, min_gap: float = 0.06) -> list[float]:
+    """Round numbers of seconds for a log-scaled time axis, at least ``min_gap`` apart.
+
+    Kept from the budget down, so the budget itself is always labelled.
+    """
+    budget = float(time_budget)
+    candidates = [float(t) for t in _SECOND_TICKS if t < budget] + [budget]
+    chosen: list[float] = []
+    last = float("inf")
+    for t in reversed(candidates):
+        x = float(rescale_time([t], budget, t0)[0])
+        if last - x >= min_gap:
+            chosen.append(t)
+            last = x
+    return sorted(chosen)
 
 
 def _fmt_seconds(t: float) -> str:
@@ -91,7 +101,7 @@ def render_learning_curve(
     ax.legend(loc="lower right")
     top = ax.twiny()
     top.set_xlim(0, 1)
-    ticks = _seconds_ticks(budget)
+    ticks = seconds_ticks(budget, t0)
     top.set_xticks(rescale_time(ticks, budget, t0).tolist())
     top.set_xticklabels([_fmt_seconds(t) for t in ticks])
     top.set_xlabel("time (seconds)")
