@@ -209,27 +209,21 @@ def prediction_name(task_name: str, k: int) -> str:
 def format_prediction(prediction: np.ndarray) -> bytes:
     """The reference writer's bytes for a 2-D prediction: ``'{:g} '`` per value, a line per row.
 
-    One ``%`` formatting over the whole array instead of a write per value; ``'%g'`` and
-    ``'{:g}'`` print floats identically (``nan``, ``inf`` included).
+    ``'%g'`` and ``'{:g}'`` print floats identically (``nan``, ``inf`` included);
+    :func:`autodl.gformat.format_g` produces that text for the whole array at once.
     """
     import numpy as np
+
+    from autodl.gformat import format_g
 
     arr = np.asarray(prediction, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
         raise ValueError(f"a prediction must be 2-D (num_test, output_dim), got shape {arr.shape}")
-    n, d = arr.shape
-    if n == 0:
+    if arr.shape[0] == 0:
         return b""
-    row = "%g " * d + "\n"
-    # Chunks bound the size of the intermediate tuple on very large predictions.
-    chunk = max(1, 1_000_000 // max(d, 1))
-    parts = []
-    for i in range(0, n, chunk):
-        block = arr[i : i + chunk]
-        parts.append((row * len(block)) % tuple(block.ravel().tolist()))
-    return "".join(parts).encode("ascii")
+    return format_g(arr)
 
 
 def write_prediction(
