@@ -14,13 +14,15 @@ here imports ingestion or scoring code: any producer of these files is welcome.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,20 +39,20 @@ class ProtocolError(ValueError):
 # --------------------------------------------------------------------------- atomic writes
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through: a temporary name in the same folder, renamed
+    to ``path`` when the block ends without an exception and removed when it raises.
 
     Readers never see a half-written file: they see the old one or the new one.
     """
     path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file 0600; protocol files are read by other users (a scorer).
-        os.fchmod(fd, 0o644)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -58,6 +60,14 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_file`."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with atomic_file(path) as f:
+        f.write(data)
 
 
 def is_temporary(name: str) -> bool:

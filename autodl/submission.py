@@ -26,6 +26,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autodl.protocol import atomic_file
+
 MODEL_FILE = "model.py"
 # The AutoDL platform capped submissions at a few hundred MB; the same cap here keeps a
 # stray dataset or checkpoint folder out of a zip.
@@ -310,9 +312,9 @@ def pack(
             f"{max_bytes} bytes"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+    # Owner-only, as pack has always made it: a submission is its author's to share.
+    with atomic_file(out, mode=0o600) as f:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
             for p, rel in files:
                 info = zipfile.ZipInfo(rel.as_posix(), date_time=_ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -320,15 +322,8 @@ def pack(
                 info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
                 with open(p, "rb") as src_f, zf.open(info, "w") as dst:
                     shutil.copyfileobj(src_f, dst, 1 << 20)
-        if os.path.getsize(tmp) > max_bytes:
+        if f.tell() > max_bytes:
             raise SubmissionError(
                 f"{out}: the zip is over the submission limit of {max_bytes} bytes"
             )
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     return result

@@ -117,6 +117,16 @@ def test_pack_size_limit_leaves_old_zip_intact(tmp_path):
     assert (tmp_path / "x.zip").read_bytes() == before
 
 
+def test_pack_zip_over_the_limit_leaves_nothing(tmp_path):
+    # The files fit the limit but the zip, with its headers, does not: checked after writing.
+    src = make_folder(tmp_path / "sub", {"model.py": MODEL})
+    limit = len(MODEL.encode()) + 10
+    with pytest.raises(SubmissionError, match=r"x\.zip: the zip is over the submission limit"):
+        pack(src, tmp_path / "x.zip", max_bytes=limit)
+    assert not (tmp_path / "x.zip").exists()
+    assert list(tmp_path.glob(".x.zip*")) == []
+
+
 def test_pack_skips_its_own_output_and_refuses_links(tmp_path):
     src = make_folder(tmp_path / "sub", {"model.py": MODEL})
     pack(src, src / "sub.zip")

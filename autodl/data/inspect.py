@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from autodl.data.formats._base import DOMAINS, parse_info, progress
+from autodl.protocol import atomic_file
 
 MAX_PICTURE_EXAMPLES = 32
 
@@ -278,10 +279,11 @@ def plot(summary: Summary, out_png: str | os.PathLike[str]) -> Path:
     fig.suptitle(f"{summary.name}: {summary.domain}, {summary.output_dim} classes", fontsize=12)
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, out)
+    try:
+        with atomic_file(out) as f:
+            fig.savefig(f, format="png", dpi=100)
+    finally:
+        plt.close(fig)
     return out
 
 

@@ -459,6 +459,10 @@ class _Run:
     def _start_clock(self) -> None:
         self.result.start_time = time.time()
         self.start_mono = time.monotonic()
+        self._write_start()
+        self.progress.update("training", 0, self.start_mono)
+
+    def _write_start(self) -> None:
         protocol.write_start(
             self.output_dir,
             ingestion_pid=os.getpid(),
@@ -466,7 +470,6 @@ class _Run:
             time_budget=self.options.time_budget,
             start_time=self.result.start_time,
         )
-        self.progress.update("training", 0, self.start_mono)
 
     def _loop(self, done: bool, shape: tuple[int, int]) -> None:
         import numpy as np
@@ -618,13 +621,7 @@ class _Run:
             same = False
         if not same:
             self.result.warnings.append("start.txt was modified during the run; rewritten")
-            protocol.write_start(
-                self.output_dir,
-                ingestion_pid=os.getpid(),
-                task_name=self.task.name,
-                time_budget=self.options.time_budget,
-                start_time=self.result.start_time,
-            )
+            self._write_start()
             for k, t in sorted(self.timestamps.items()):
                 protocol.append_prediction_time(self.output_dir, k, t)
         for task, k, path in protocol.list_predictions(self.output_dir):
