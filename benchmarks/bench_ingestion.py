@@ -6,7 +6,12 @@
    the prediction's raw bytes), validates the prediction, appends to start.txt and
    writes the file; the write alone is timed separately on the same machine, so
    overhead = (ingestion duration / rounds) - write time.
-2. Prediction writing: the 2019 reference writer (``'{:g} '`` per value, one
+2. Sandbox start: the same interpreter started bare and inside the worker's sandbox
+   (:func:`autodl.ingestion.sandbox.confine`: cgroup join, bwrap's namespaces and
+   mounts), median of ``--starts`` starts each; the difference is what confinement adds
+   to a run's start (target < 100 ms). Per round it adds nothing: the round trip in 1.
+   runs on the same pipes either way.
+3. Prediction writing: the 2019 reference writer (``'{:g} '`` per value, one
    ``write`` per value) against :func:`autodl.protocol.write_prediction` on the same
    array; the bytes must be identical.
 
@@ -89,7 +94,9 @@ MODEL = textwrap.dedent(
 )
 
 
-def bench_rounds(tmp: Path, rounds: int, num_test: int, output_dim: int) -> None:
+def bench_rounds(tmp: Path, rounds: int, num_test: int, output_dim: int, sandbox: str) -> float:
+    tmp = tmp / sandbox
+    tmp.mkdir()
     rng = np.random.default_rng(0)
     x = rng.random((num_test + 4, 1, 2, 2, 1), dtype=np.float32)
     y = np.arange(num_test + 4) % output_dim
@@ -98,7 +105,8 @@ def bench_rounds(tmp: Path, rounds: int, num_test: int, output_dim: int) -> None
     code.mkdir()
     (code / "model.py").write_text(MODEL.replace("{rounds}", str(rounds)))
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    result = ingest(task, tmp / "out", code, IngestionOptions(time_budget=600, progress=False))
+    options = IngestionOptions(time_budget=600, progress=False, sandbox=sandbox)
+    result = ingest(task, tmp / "out", code, options)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     # The supervisor's own CPU per round (setup included, so an upper bound): unlike
     # wall time it does not depend on what else the machine runs.
@@ -118,12 +126,54 @@ def bench_rounds(tmp: Path, rounds: int, num_test: int, output_dim: int) -> None
         protocol.write_prediction(out, "bench", k, pred)
         samples.append(time.perf_counter() - t0)
     write = statistics.median(samples)
-    print(f"harness round trip, do-nothing model, {rounds} rounds, test {num_test} x {output_dim}:")
+    print(
+        f"harness round trip, do-nothing model, {rounds} rounds, test {num_test} x "
+        f"{output_dim}, sandbox {sandbox}:"
+    )
     print(f"  per round (supervisor clock)  {per_round * 1e3:7.3f} ms")
     print(f"  of which protocol writes      {write * 1e3:7.3f} ms")
     print(f"  harness overhead              {(per_round - write) * 1e3:7.3f} ms  (target < 5 ms)")
     print(f"  supervisor CPU per round      {cpu * 1e3:7.3f} ms  (writes included)")
     print(f"  construction (worker start, imports, Model()) {result.construction_duration:.2f} s")
+    return per_round
+
+
+def bench_sandbox_start(tmp: Path, starts: int) -> None:
+    import subprocess
+    import sys
+
+    from autodl.ingestion.sandbox import SandboxSpec, confine, probe
+    from autodl.ingestion.sandbox.box import mounts_for
+
+    found = probe()
+    if not found.ok:
+        print(f"sandbox start: skipped ({found.reason})")
+        return
+    code, data = tmp / "code", tmp / "bench.data"
+    code.mkdir(exist_ok=True)
+    data.mkdir(exist_ok=True)
+    worker = [sys.executable, "-I", "-c", "import os"]
+
+    def bare() -> None:
+        subprocess.run(worker, check=True)
+
+    def boxed() -> None:
+        spec = SandboxSpec(mounts=mounts_for(code, data), memory=1 << 30, max_processes=256)
+        box = confine(worker, spec)
+        try:
+            assert box.popen().wait() == 0
+        finally:
+            box.close()
+
+    bare()
+    boxed()  # warm caches (and the cached probe) before timing
+    t_bare = statistics.median(best_of(bare, 1) for _ in range(starts))
+    t_box = statistics.median(best_of(boxed, 1) for _ in range(starts))
+    print(f"worker start, median of {starts} (interpreter only, no imports):")
+    print(f"  unconfined                    {t_bare * 1e3:7.1f} ms")
+    print(f"  sandbox (cgroup + bwrap)      {t_box * 1e3:7.1f} ms")
+    print(f"  added by the sandbox          {(t_box - t_bare) * 1e3:7.1f} ms  (target < 100 ms)")
+    print("  added per round               0 (same pipes, no process started per round)")
 
 
 def main() -> None:
@@ -134,12 +184,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--cols", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--starts", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "w").mkdir()
         bench_write(tmp / "w", args.rows, args.cols, args.repeat)
-        bench_rounds(tmp, args.rounds, args.num_test, args.output_dim)
+        bare = bench_rounds(tmp, args.rounds, args.num_test, args.output_dim, "none")
+        boxed = bench_rounds(tmp, args.rounds, args.num_test, args.output_dim, "bwrap")
+        print(f"per round, sandbox / unconfined: x{boxed / bare:.2f} (target: x1, nothing added)")
+        bench_sandbox_start(tmp, args.starts)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autodl.scoring.curve import DEFAULT_T0
+
 DEFAULT_TIME_BUDGET = 60.0
-DEFAULT_T0 = 60.0
 
 _TOP_KEYS = {"title", "defaults", "datasets", "submissions"}
 _DEFAULT_KEYS = {"time_budget", "construction_budget", "t0"}

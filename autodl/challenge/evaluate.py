@@ -16,16 +16,17 @@ from pathlib import Path
 import autodl
 from autodl.challenge.config import ChallengeConfig
 from autodl.challenge.leaderboard import Leaderboard, build_leaderboard, write_leaderboard
-from autodl.challenge.results import RunResult, write_results_table
+from autodl.challenge.results import write_results_table
 from autodl.challenge.runner import (
     Job,
     JobEvent,
     RunnerError,
     RunOptions,
-    detect_gpus,
     run_job,
     run_jobs,
 )
+from autodl.protocol import RESULTS_CSV, RESULTS_JSON, RunFolder, RunResult, Status
+from autodl.resources import detect_gpus
 
 DEFAULT_DATASET = "digits"
 DEFAULT_BASELINE = "autodl_baseline"
@@ -86,6 +87,7 @@ def run_single(
     output: str | os.PathLike[str] = "runs",
     gpus: list[str] | None = None,
     docker_image: str | None = None,
+    sandbox: str = "bwrap",
     construction_budget: float | None = None,
     live: bool | None = None,
     stream=None,
@@ -108,7 +110,7 @@ def run_single(
     job = Job(
         sub, code_path.resolve(), name, task_dir, float(time_budget), run_dir, construction_budget
     )
-    options = RunOptions(docker_image=docker_image)
+    options = RunOptions(docker_image=docker_image, sandbox=sandbox)
     with LiveView(
         run_dir, time_budget=job.time_budget, label=job.label, stream=stream, enabled=live
     ):
@@ -132,7 +134,7 @@ def summary_lines(result: RunResult) -> list[str]:
     if result.error:
         lines.append(f"  error: {result.error}")
     if result.run_dir:
-        lines.append(f"  report: {Path(result.run_dir) / 'report.html'}")
+        lines.append(f"  report: {RunFolder(result.run_dir).report}")
         lines.append(f"  files:  {result.run_dir}")
     return lines
 
@@ -183,7 +185,7 @@ def _printer(stream) -> Callable[[JobEvent], None]:
             )
             return
         alc = f"ALC {r.alc:.4f}" if r.alc is not None else "no score"
-        err = f" - {r.error}" if r.error and r.status not in ("ok",) else ""
+        err = f" - {r.error}" if r.error and r.status is not Status.OK else ""
         wall = f" in {r.wall_time:.0f} s" if r.wall_time is not None else ""
         print(
             f"[{event.index}/{event.total}] {event.job.label}: {r.status}, {alc}{wall}{err}",
@@ -201,6 +203,7 @@ def run_challenge(
     n_jobs: int = 1,
     gpus: list[str] | None = None,
     docker_image: str | None = None,
+    sandbox: str = "bwrap",
     rerun_failed: bool = False,
     stream=None,
 ) -> ChallengeOutcome:
@@ -213,7 +216,7 @@ def run_challenge(
     workers = min(n_jobs, len(gpus)) if gpus else n_jobs
     # Parallel CPU jobs share the cores instead of each claiming all of them.
     threads = None if gpus or workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
-    options = RunOptions(docker_image=docker_image, threads_per_job=threads)
+    options = RunOptions(docker_image=docker_image, threads_per_job=threads, sandbox=sandbox)
     results, interrupted = run_jobs(
         jobs,
         n_jobs=n_jobs,
@@ -228,6 +231,6 @@ def run_challenge(
         submissions=[s.name for s in config.submissions],
     )
     write_results_table(out_dir, results)
-    files = [out_dir / "results.csv", out_dir / "results.json"]
+    files = [out_dir / RESULTS_CSV, out_dir / RESULTS_JSON]
     files += write_leaderboard(board, out_dir, title=config.title)
     return ChallengeOutcome(results, board, interrupted, files)

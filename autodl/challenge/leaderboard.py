@@ -18,8 +18,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autodl.challenge.results import RunResult
-from autodl.protocol import atomic_write
+from autodl.protocol import (
+    CODALAB_DIR,
+    CODALAB_SETS,
+    LEADERBOARD_CSV,
+    LEADERBOARD_HTML,
+    SCORES_TXT,
+    RunResult,
+    atomic_write,
+)
+
+# The outputs of `autodl leaderboard`, beside results.csv.
+# A run the leaderboard expected but nobody ran: a cell label, not a recorded status.
+MISSING = "missing"
 
 # Scores are compared at this many decimals: an ALC read back from a text file on another
 # machine must tie with the same ALC computed here.
@@ -68,7 +79,7 @@ class Leaderboard:
 
     def status(self, submission: str, dataset: str) -> str:
         r = self.results.get((submission, dataset))
-        return "missing" if r is None else r.status
+        return MISSING if r is None else str(r.status)
 
 
 def build_leaderboard(
@@ -184,16 +195,16 @@ def write_codalab(board: Leaderboard, out_dir: str | os.PathLike[str]) -> Path:
 
     ``codalab/sets.txt`` says which dataset each set number is.
     """
-    root = Path(out_dir) / "codalab"
+    root = Path(out_dir) / CODALAB_DIR
     root.mkdir(parents=True, exist_ok=True)
     atomic_write(
-        root / "sets.txt",
+        root / CODALAB_SETS,
         "".join(f"set{i}: {d}\n" for i, d in enumerate(board.datasets, 1)),
     )
     for s, scores in codalab_scores(board).items():
         folder = root / s
         folder.mkdir(exist_ok=True)
-        atomic_write(folder / "scores.txt", "".join(f"{k}: {v:.6f}\n" for k, v in scores.items()))
+        atomic_write(folder / SCORES_TXT, "".join(f"{k}: {v:.6f}\n" for k, v in scores.items()))
     return root
 
 
@@ -201,12 +212,12 @@ def write_leaderboard(
     board: Leaderboard, out_dir: str | os.PathLike[str], *, title: str = "AutoDL leaderboard"
 ) -> list[Path]:
     """``leaderboard.csv``, the CodaLab form and ``leaderboard.html``; returns the paths."""
-    from autodl.challenge.report import write_leaderboard_html
+    from autodl.report.leaderboard import write_leaderboard_html
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / "leaderboard.csv"
+    csv_path = out_dir / LEADERBOARD_CSV
     atomic_write(csv_path, leaderboard_csv(board))
     codalab = write_codalab(board, out_dir)
-    html = write_leaderboard_html(board, out_dir / "leaderboard.html", title=title)
+    html = write_leaderboard_html(board, out_dir / LEADERBOARD_HTML, title=title)
     return [csv_path, codalab, html]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from autodl.challenge.results import read_scores_json
-from autodl.protocol import ProtocolError, read_end, read_start
+from autodl.challenge.results import read_score_record
+from autodl.protocol import ProtocolError, RunFolder, read_end, read_start
 
 
 @dataclass
@@ -35,8 +35,8 @@ class LiveState:
 
 def read_state(run_dir: str | os.PathLike[str], time_budget: float) -> LiveState:
     """What the run's files say now (never raises: a file may be half there)."""
-    run_dir = Path(run_dir)
-    pred = run_dir / "predictions"
+    folder = RunFolder(run_dir)
+    pred = folder.predictions
     try:
         start = read_start(pred)
     except (ProtocolError, OSError):
@@ -54,13 +54,9 @@ def read_state(run_dir: str | os.PathLike[str], time_budget: float) -> LiveState
         state.ended = True
         if end.end_time > start.start_time:
             state.elapsed = end.end_time - start.start_time
-    scores = read_scores_json(run_dir / "scores") or {}
-    nauc = scores.get("nauc")
-    if isinstance(nauc, list):
-        nauc = nauc[-1] if nauc else None
-    state.nauc = float(nauc) if isinstance(nauc, (int, float)) else None
-    alc = scores.get("alc", scores.get("score"))
-    state.alc = float(alc) if isinstance(alc, (int, float)) else None
+    scores = read_score_record(folder.scores)
+    if scores is not None:
+        state.nauc, state.alc = scores.nauc, scores.alc
     return state
 
 

@@ -1,13 +1,11 @@
 """What one run produced, read back from its folder, and the results table of many runs.
 
-A run folder (``runs/<submission>/<dataset>/``) holds ``predictions/`` (ingestion's
-output, with ``ingestion.json``), ``scores/`` (scoring's output), ``logs/`` and, once
-the run is over, ``result.json``: the :class:`RunResult` the runner recorded. Its
-presence is what makes a run finished (and skipped when a challenge resumes).
-
->>> r = RunResult(submission="zero", dataset="digits", status="ok", alc=0.0, num_predictions=2)
->>> r.scored, r.failed
-(True, False)
+A run folder (``runs/<submission>/<dataset>/``, laid out by
+:class:`autodl.protocol.RunFolder`) holds ingestion's and scoring's outputs, the logs and,
+once the run is over, ``result.json``: the :class:`~autodl.protocol.RunResult` the
+runner recorded. Its presence is what makes a run finished (and skipped when a challenge
+resumes). Every file is read through :mod:`autodl.protocol`; this module decides what a
+run's status is when its files disagree or are missing.
 """
 
 from __future__ import annotations
@@ -15,22 +13,25 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from autodl.protocol import atomic_write
+from autodl import protocol
+from autodl.protocol import (
+    IngestionRecord,
+    ProtocolError,
+    RunFolder,
+    RunResult,
+    ScoreRecord,
+    Status,
+    atomic_write,
+    read_result,
+    write_result,
+)
 
-RESULT_FILE = "result.json"
-INGESTION_FILE = "ingestion.json"
-SCORES_FILE = "scores.json"
-CURVE_FILE = "learning_curve.json"
-# Ingestion statuses of a run that went as planned: "timeout" is a submission that used
-# its whole budget, which any-time learning expects.
-GOOD_STATUSES = ("ok", "timeout")
+__all__ = ["RunResult", "collect_result", "find_results", "read_result", "write_result"]
 
 # The columns of results.csv, in order.
 TABLE_COLUMNS = (
@@ -47,120 +48,27 @@ TABLE_COLUMNS = (
 )
 
 
-@dataclass
-class RunResult:
-    """The outcome of one submission on one dataset."""
-
-    submission: str
-    dataset: str
-    status: str  # ingestion's status, or the runner's when the harness failed
-    alc: float | None = None
-    final_nauc: float | None = None
-    accuracy: float | None = None
-    duration: float | None = None  # seconds from ingestion start to the last prediction
-    num_predictions: int = 0
-    error: str | None = None
-    device: str | None = None
-    time_budget: float | None = None
-    task: str | None = None
-    wall_time: float | None = None  # seconds the whole run took (construction included)
-    finished_at: float | None = None  # epoch seconds
-    run_dir: str | None = None  # where the run's files are (absolute when read back)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def scored(self) -> bool:
-        """True when the run ranks by its ALC: scoring gave one, for at least one prediction.
-
-        A run with predictions ranks by its ALC even if the submission failed later (as on
-        the platform, predictions already made count); a run without any prediction
-        (crashed, hung, or stopped at once) failed.
-        """
-        return self.alc is not None and math.isfinite(self.alc) and self.num_predictions > 0
-
-    @property
-    def failed(self) -> bool:
-        """Ranks last: no score at all, or a failure before any prediction."""
-        return not self.scored
-
-    @property
-    def score_dir(self) -> Path | None:
-        return Path(self.run_dir) / "scores" if self.run_dir else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunResult:
-        known = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in known}
-        extra = {k: v for k, v in data.items() if k not in known}
-        kwargs.setdefault("extra", {}).update(extra)
-        return cls(**kwargs)
-
-
-# --------------------------------------------------------------------------- reading a run
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
+def read_score_record(score_dir: str | os.PathLike[str]) -> ScoreRecord | None:
+    """The scores of a score folder, or None when it has none (or none readable)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError):
+        return protocol.read_score_record(score_dir)
+    except ProtocolError:
         return None
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, list):  # a per-prediction list: the final value is what counts
-        value = value[-1] if value else None
-    if value is None or isinstance(value, bool):
-        return None
+def read_ingestion_record(prediction_dir: str | os.PathLike[str]) -> IngestionRecord | None:
     try:
-        x = float(value)
-    except (TypeError, ValueError):
+        return protocol.read_ingestion_record(prediction_dir)
+    except ProtocolError:
         return None
-    return x if math.isfinite(x) else None
-
-
-def read_scores_json(score_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The flat ``scores.json`` of a score folder, or None when there is none."""
-    try:
-        from autodl.protocol import read_scores  # added by the scoring side
-    except ImportError:
-        return _read_json(Path(score_dir) / SCORES_FILE)
-    try:
-        data = read_scores(score_dir)
-    except Exception:  # missing or unreadable: the run has no score
-        return None
-    if data is None:
-        return None
-    return data if isinstance(data, dict) else dict(vars(data))
 
 
 def read_curve(score_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """``learning_curve.json`` of a score folder as a dict (timestamps, nauc, ...), or None."""
+    """``learning_curve.json`` of a score folder as a record, or None."""
     try:
-        from autodl.protocol import read_learning_curve  # added by the scoring side
-    except ImportError:
-        return _read_json(Path(score_dir) / CURVE_FILE)
-    try:
-        data = read_learning_curve(score_dir)
-    except Exception:
+        return protocol.read_learning_curve(score_dir)
+    except ProtocolError:
         return None
-    if data is None:
-        return None
-    return data if isinstance(data, dict) else dict(vars(data))
-
-
-def _count(scores: dict[str, Any]) -> int:
-    """Predictions scored: ``num_predictions``, or the length of a 2019 ``nauc_scores`` list."""
-    n = scores.get("num_predictions")
-    if isinstance(n, (int, float)) and not isinstance(n, bool):
-        return int(n)
-    listed = scores.get("nauc_scores")
-    return len(listed) if isinstance(listed, list) else 0
 
 
 def _device_text(device: Any) -> str | None:
@@ -178,7 +86,7 @@ def collect_result(
     dataset: str,
     ingest_returncode: int | None = None,
     runner_error: str | None = None,
-    runner_status: str | None = None,
+    runner_status: Status | None = None,
     time_budget: float | None = None,
 ) -> RunResult:
     """Read a run folder's ingestion and score files into a :class:`RunResult`.
@@ -186,49 +94,50 @@ def collect_result(
     ``runner_status``/``runner_error`` override what the files say (the runner knows when
     it had to kill a job); a non-zero ingestion exit code means the harness itself failed.
     """
-    run_dir = Path(run_dir)
-    ingestion = _read_json(run_dir / "predictions" / INGESTION_FILE) or {}
-    scores = read_scores_json(run_dir / "scores") or {}
+    folder = RunFolder(run_dir)
+    ingestion = read_ingestion_record(folder.predictions)
+    scores = read_score_record(folder.scores)
 
-    status = ingestion.get("status")
-    error = ingestion.get("error")
+    status = ingestion.status if ingestion else None
+    error = ingestion.error if ingestion else None
     if ingest_returncode not in (None, 0):
-        status = "error"
+        status = Status.ERROR
         error = (
             error
-            or _log_tail(run_dir / "logs" / "ingestion.log")
+            or _log_tail(folder.ingestion_log)
             or (f"ingestion exited with code {ingest_returncode}")
         )
     if status is None:
-        status = "crashed"
-        error = error or "ingestion wrote no ingestion.json (it did not finish)"
+        status = Status.CRASHED
+        error = error or f"ingestion wrote no {protocol.INGESTION_FILE} (it did not finish)"
     if runner_status:
         status = runner_status
     if runner_error:
         error = runner_error
 
-    alc = _number(scores.get("alc", scores.get("score")))
-    if not scores and error is None and status in GOOD_STATUSES:
-        status = "scoring_error"
-    if not scores and status in ("ok", "timeout", "scoring_error"):
-        error = error or _log_tail(run_dir / "logs" / "scoring.log") or "scoring wrote no scores"
-    num_predictions = _count(scores) or int(ingestion.get("num_predictions") or 0)
+    if scores is None and error is None and status.success:
+        status = Status.SCORING_ERROR
+    if scores is None and (status.success or status is Status.SCORING_ERROR):
+        error = error or _log_tail(folder.scoring_log) or "scoring wrote no scores"
+    num_predictions = (scores.num_predictions if scores else 0) or (
+        ingestion.num_predictions if ingestion else 0
+    )
     return RunResult(
         submission=submission,
         dataset=dataset,
-        status=str(status),
-        alc=alc,
-        final_nauc=_number(scores.get("nauc", scores.get("nauc_scores"))),
-        accuracy=_number(scores.get("accuracy")),
-        duration=_number(scores.get("duration")),
+        status=status,
+        alc=scores.alc if scores else None,
+        final_nauc=scores.nauc if scores else None,
+        accuracy=scores.accuracy if scores else None,
+        duration=scores.duration if scores else None,
         num_predictions=num_predictions,
         error=_one_line(error),
-        device=_device_text(ingestion.get("device")),
+        device=_device_text(ingestion.device) if ingestion else None,
         time_budget=time_budget
         if time_budget is not None
-        else _number(ingestion.get("time_budget")),
-        task=ingestion.get("task_name") or scores.get("task"),
-        run_dir=str(run_dir.resolve()),
+        else (ingestion.time_budget if ingestion else None),
+        task=(ingestion.task_name if ingestion else None) or (scores.task_name if scores else None),
+        run_dir=str(folder.root.resolve()),
     )
 
 
@@ -249,26 +158,6 @@ def _log_tail(path: Path, lines: int = 1) -> str | None:
     return " | ".join(rows[-lines:]) if rows else None
 
 
-def write_result(run_dir: str | os.PathLike[str], result: RunResult) -> Path:
-    """Record a finished run (atomically): from now on the run counts as done."""
-    path = Path(run_dir) / RESULT_FILE
-    atomic_write(path, json.dumps(result.to_dict(), indent=2, sort_keys=False) + "\n")
-    return path
-
-
-def read_result(run_dir: str | os.PathLike[str]) -> RunResult | None:
-    """The recorded result of a finished run, or None (unfinished, or an unreadable record)."""
-    data = _read_json(Path(run_dir) / RESULT_FILE)
-    if data is None:
-        return None
-    try:
-        result = RunResult.from_dict(data)
-    except TypeError:
-        return None
-    result.run_dir = str(Path(run_dir).resolve())
-    return result
-
-
 # --------------------------------------------------------------------------- finding runs
 
 
@@ -278,39 +167,37 @@ def _from_score_dir(score_dir: Path) -> RunResult | None:
     Names come from the layout ``<submission>/<dataset>/scores`` when the folder is called
     ``scores``, else the folder's name is the submission and the task name the dataset.
     """
-    scores = read_scores_json(score_dir)
+    scores = read_score_record(score_dir)
     if scores is None:
         return None
     curve = read_curve(score_dir) or {}
-    task = scores.get("task") or curve.get("task")
-    if score_dir.name == "scores" and score_dir.parent.parent != score_dir.parent:
-        run_dir = score_dir.parent
-        dataset, submission = run_dir.name, run_dir.parent.name
+    task = scores.task_name or curve.get("task")
+    folder = RunFolder(score_dir.parent)
+    if score_dir == folder.scores and score_dir.parent.parent != score_dir.parent:
+        dataset, submission = folder.root.name, folder.root.parent.name
     else:
-        run_dir = None
+        folder = None
         submission, dataset = score_dir.name, task or score_dir.name
-    status = scores.get("status") or "ok"
-    alc = _number(scores.get("alc", scores.get("score")))
     result = RunResult(
         submission=submission,
         dataset=str(dataset),
-        status=str(status),
-        alc=alc,
-        final_nauc=_number(scores.get("nauc", scores.get("nauc_scores"))),
-        accuracy=_number(scores.get("accuracy")),
-        duration=_number(scores.get("duration")),
-        num_predictions=_count(scores),
-        error=_one_line(scores.get("error")),
-        time_budget=_number(scores.get("time_budget") or curve.get("time_budget")),
+        status=scores.status,
+        alc=scores.alc,
+        final_nauc=scores.nauc,
+        accuracy=scores.accuracy,
+        duration=scores.duration,
+        num_predictions=scores.num_predictions,
+        error=_one_line(scores.error),
+        time_budget=scores.time_budget or curve.get("time_budget"),
         task=task,
     )
-    if run_dir is not None:
-        result.run_dir = str(run_dir.resolve())
-        ingestion = _read_json(run_dir / "predictions" / INGESTION_FILE) or {}
-        if ingestion.get("status"):
-            result.status = str(ingestion["status"])
-            result.error = result.error or _one_line(ingestion.get("error"))
-        result.device = _device_text(ingestion.get("device"))
+    if folder is not None:
+        result.run_dir = str(folder.root.resolve())
+        ingestion = read_ingestion_record(folder.predictions)
+        if ingestion is not None:
+            result.status = ingestion.status
+            result.error = result.error or _one_line(ingestion.error)
+            result.device = _device_text(ingestion.device)
     else:
         result.extra["score_dir"] = str(score_dir.resolve())
     return result
@@ -339,16 +226,17 @@ def find_results(roots: Iterable[str | os.PathLike[str]]) -> list[RunResult]:
 
 
 def _walk(root: Path) -> Iterable[RunResult]:
-    if (root / RESULT_FILE).is_file():
+    folder = RunFolder(root)
+    if folder.result.is_file():
         result = read_result(root)
         if result is not None:
             yield result
             return
-    if (root / "predictions" / INGESTION_FILE).is_file():
+    if folder.ingestion_record.is_file():
         # A run folder without a record (copied mid-way, or from another runner).
         yield collect_result(root, submission=root.parent.name, dataset=root.name)
         return
-    if (root / SCORES_FILE).is_file() or (root / "scores.txt").is_file():
+    if (root / protocol.SCORES_JSON).is_file() or (root / protocol.SCORES_TXT).is_file():
         result = _from_score_dir(root)
         if result is not None:
             yield result
@@ -359,7 +247,7 @@ def _walk(root: Path) -> Iterable[RunResult]:
         return
     for child in children:
         # Inputs, logs and our own outputs (the CodaLab form has scores.txt files too).
-        if child.name in ("input_data", "code", "predictions", "logs", "codalab"):
+        if child.name in (*RunFolder.PARTS, protocol.CODALAB_DIR):
             continue
         yield from _walk(child)
 
@@ -389,7 +277,7 @@ def write_results_table(out_dir: str | os.PathLike[str], results: Sequence[RunRe
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(results, key=lambda r: (r.submission, r.dataset))
-    atomic_write(out_dir / "results.csv", results_csv(ordered))
+    atomic_write(out_dir / protocol.RESULTS_CSV, results_csv(ordered))
     payload = [
         {c: getattr(r, c) for c in TABLE_COLUMNS}
         | {
@@ -399,4 +287,4 @@ def write_results_table(out_dir: str | os.PathLike[str], results: Sequence[RunRe
         }
         for r in ordered
     ]
-    atomic_write(out_dir / "results.json", json.dumps(payload, indent=2) + "\n")
+    atomic_write(out_dir / protocol.RESULTS_JSON, json.dumps(payload, indent=2) + "\n")

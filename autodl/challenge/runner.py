@@ -11,7 +11,7 @@ through the protocol files of the run folder::
       scores/                   scores.json, learning_curve.json, ... (scoring's output)
       logs/                     ingestion.log, scoring.log
       result.json               written last: the run is finished
-      report.html               the run's page
+      report.html               the run's page (names: autodl.protocol.RunFolder)
 
 Scoring kills ingestion when the budget is spent; the runner is the safety net above
 both (a wall-clock limit per job, cleanup of the process groups, offline scoring when the
@@ -34,14 +34,17 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autodl.challenge.results import (
-    GOOD_STATUSES,
-    RESULT_FILE,
+from autodl.challenge.results import collect_result
+from autodl.proc import signal_group
+from autodl.protocol import (
+    SCORES_JSON,
+    RunFolder,
     RunResult,
-    collect_result,
+    Status,
     read_result,
     write_result,
 )
+from autodl.scoring.curve import DEFAULT_T0
 
 # Without a construction budget of its own, a job may take this long to build its model
 # before the runner's wall-clock limit counts it as hung (the reference allowed 20 min).
@@ -79,7 +82,7 @@ class Job:
     time_budget: float
     run_dir: Path
     construction_budget: float | None = None
-    t0: float = 60.0
+    t0: float = DEFAULT_T0
 
     @property
     def label(self) -> str:
@@ -91,6 +94,9 @@ class RunOptions:
     """How jobs run: locally or in Docker, and the limits of the runner itself."""
 
     docker_image: str | None = None
+    # How ingestion confines the worker outside Docker: "bwrap" (refuses where it cannot)
+    # or "none" (trusted code only). A container is the sandbox of a Docker run.
+    sandbox: str = "bwrap"
     python: str = sys.executable
     threads_per_job: int | None = None  # OMP/MKL/torch threads; None leaves the default
     score_grace: float = SCORE_GRACE
@@ -98,39 +104,6 @@ class RunOptions:
     job_grace: float = JOB_GRACE
     kill_grace: float = 5.0
     env: dict[str, str] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- GPUs
-
-
-def detect_gpus() -> list[str]:
-    """GPU ids this machine offers: ``CUDA_VISIBLE_DEVICES`` if set, else nvidia-smi's list."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return [g.strip() for g in visible.split(",") if g.strip() and g.strip() != "-1"]
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return []
-    try:
-        out = subprocess.run(
-            [smi, "--query-gpu=index", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in out.splitlines() if line.strip()]
-
-
-def parse_gpus(text: str | None) -> list[str] | None:
-    """``--gpus``: ``"0,1"`` -> ["0", "1"]; ``"none"``/``""`` -> [] (CPU); None -> detect."""
-    if text is None:
-        return None
-    if text.strip().lower() in ("", "none", "cpu"):
-        return []
-    return [g.strip() for g in text.split(",") if g.strip()]
 
 
 # --------------------------------------------------------------------------- staging
@@ -151,16 +124,16 @@ def stage_input(task_dir: Path, input_dir: Path) -> tuple[str, Path]:
 
 def _prepare(job: Job) -> tuple[str, Path, Path]:
     """A fresh run folder: what an earlier, unfinished try left is removed first."""
-    run_dir = job.run_dir
-    for name in ("input_data", "code", "predictions", "scores", "logs", RESULT_FILE, "report.html"):
+    run_dir, folder = job.run_dir, RunFolder(job.run_dir)
+    for name in RunFolder.ENTRIES:
         p = run_dir / name
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
             p.unlink()
-    for name in ("predictions", "scores", "logs"):
-        (run_dir / name).mkdir(parents=True, exist_ok=True)
-    task_name, solution = stage_input(job.task_dir, run_dir / "input_data")
+    for p in (folder.predictions, folder.scores, folder.logs):
+        p.mkdir(parents=True, exist_ok=True)
+    task_name, solution = stage_input(job.task_dir, folder.input_data)
     if job.code.is_dir():
         code = job.code.resolve()
     else:
@@ -184,7 +157,9 @@ def _env(options: RunOptions) -> dict[str, str]:
     return env
 
 
-def _start(cmd: list[str], log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+def _start(
+    cmd: list[str], log: Path, env: dict[str, str], cwd: Path, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen:
     with open(log, "ab") as f:
         # A session of its own: the terminal's Ctrl-C reaches the runner only, and the
         # runner can end the whole process group.
@@ -196,26 +171,33 @@ def _start(cmd: list[str], log: Path, env: dict[str, str], cwd: Path) -> subproc
             env=env,
             cwd=cwd,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+def _start_scorer(
+    job: Job, options: RunOptions, solution: Path, watch: bool, log: Path, env: dict[str, str]
+) -> subprocess.Popen:
+    """The scorer, handed the solution's folder as an inherited descriptor: its command
+    line, which every process can read in /proc, names only ``/proc/self/fd/N``."""
+    fd = os.open(solution.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+        cmd = _score_cmd(job, options, f"/proc/self/fd/{fd}", watch)
+        return _start(cmd, log, env, job.run_dir, pass_fds=(fd,))
+    finally:
+        os.close(fd)
 
 
 def _stop(proc: subprocess.Popen, grace: float) -> None:
     """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds."""
     if proc.poll() is None:
-        _signal_group(proc, signal.SIGTERM)
+        signal_group(proc.pid, signal.SIGTERM)
         try:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
             pass
     # Stragglers (a data loader's workers, a forgotten child) go too.
-    _signal_group(proc, signal.SIGKILL)
+    signal_group(proc.pid, signal.SIGKILL)
     try:
         proc.wait(grace)
     except subprocess.TimeoutExpired:
@@ -234,18 +216,18 @@ def _wait(proc: subprocess.Popen, timeout: float, stop: threading.Event) -> int 
         stop.wait(0.2)
 
 
-def _score_cmd(job: Job, options: RunOptions, solution: Path, watch: bool) -> list[str]:
+def _score_cmd(job: Job, options: RunOptions, solution_dir: str, watch: bool) -> list[str]:
     cmd = [
         options.python,
         "-m",
         "autodl",
         "score",
         "--solution_dir",
-        str(solution.parent),
+        solution_dir,
         "--prediction_dir",
-        str(job.run_dir / "predictions"),
+        str(RunFolder(job.run_dir).predictions),
         "--score_dir",
-        str(job.run_dir / "scores"),
+        str(RunFolder(job.run_dir).scores),
         "--time_budget",
         f"{job.time_budget:g}",
         "--t0",
@@ -267,7 +249,7 @@ def _ingest_cmd(job: Job, options: RunOptions, code: Path, gpu: str | None) -> l
             "image": options.docker_image,
             "dataset_dir": str(run_dir / "input_data"),
             "code_dir": str(code),
-            "output_dir": str(run_dir / "predictions"),
+            "output_dir": str(RunFolder(run_dir).predictions),
             "time_budget": job.time_budget,
             "gpus": gpu,
         }
@@ -284,11 +266,13 @@ def _ingest_cmd(job: Job, options: RunOptions, code: Path, gpu: str | None) -> l
         "--dataset_dir",
         str(run_dir / "input_data"),
         "--output_dir",
-        str(run_dir / "predictions"),
+        str(RunFolder(run_dir).predictions),
         "--code_dir",
         str(code),
+        "--sandbox",
+        options.sandbox,
         "--score_dir",
-        str(run_dir / "scores"),
+        str(RunFolder(run_dir).scores),
         "--time_budget",
         f"{job.time_budget:g}",
     ]
@@ -321,23 +305,21 @@ def run_job(
         task_name, solution, code = _prepare(job)
     except Exception as e:  # a bad zip or dataset: recorded like any failed run
         task_name = solution = code = None
-        runner_status, runner_error = "error", f"could not prepare the run: {e}"
+        runner_status, runner_error = Status.ERROR, f"could not prepare the run: {e}"
 
     ingest_rc = None
     if code is not None:
-        env, logs = _env(options), job.run_dir / "logs"
-        scorer = _start(
-            _score_cmd(job, options, solution, True), logs / "scoring.log", env, job.run_dir
-        )
+        env, folder = _env(options), RunFolder(job.run_dir)
+        scorer = _start_scorer(job, options, solution, True, folder.scoring_log, env)
         ingest = _start(
-            _ingest_cmd(job, options, code, gpu), logs / "ingestion.log", env, job.run_dir
+            _ingest_cmd(job, options, code, gpu), folder.ingestion_log, env, job.run_dir
         )
         limit = (job.construction_budget or DEFAULT_CONSTRUCTION_LIMIT) + job.time_budget
         limit += options.job_grace
         try:
             ingest_rc = _wait(ingest, limit, stop)
             if ingest_rc is None and not stop.is_set():
-                runner_status = "timeout"
+                runner_status = Status.TIMEOUT
                 runner_error = f"the run did not end within {limit:g} s; the runner killed it"
             _stop(ingest, options.kill_grace)
             score_rc = _wait(scorer, options.score_grace, stop)
@@ -345,14 +327,9 @@ def run_job(
             if stop.is_set():
                 return None
             # Other non-zero exits are verdicts on the input (see `autodl score --help`).
-            if score_rc in (None, 1) or not (job.run_dir / "scores" / "scores.json").exists():
+            if score_rc in (None, 1) or not (RunFolder(job.run_dir).scores / SCORES_JSON).exists():
                 # The live scorer failed or hung: score what exists, offline.
-                offline = _start(
-                    _score_cmd(job, options, solution, False),
-                    logs / "scoring.log",
-                    env,
-                    job.run_dir,
-                )
+                offline = _start_scorer(job, options, solution, False, folder.scoring_log, env)
                 _wait(offline, 120.0 + job.time_budget / 10, stop)
                 _stop(offline, options.kill_grace)
                 if stop.is_set():
@@ -374,9 +351,9 @@ def run_job(
     result.wall_time = time.time() - started
     result.finished_at = time.time()
     try:
-        from autodl.challenge.report import write_run_report
+        from autodl.report.run import write_run_report
 
-        write_run_report(result, job.run_dir / "report.html")
+        write_run_report(result, RunFolder(job.run_dir).report)
     except Exception as e:  # a report is a convenience; the result must still be recorded
         result.extra["report_error"] = str(e)
     write_result(job.run_dir, result)
@@ -393,7 +370,7 @@ def needs_run(job: Job, *, rerun_failed: bool = False) -> RunResult | None:
         return None
     if done.time_budget is not None and abs(done.time_budget - job.time_budget) > 1e-9:
         return None  # the budget changed: the old run does not answer this challenge
-    if rerun_failed and (done.status not in GOOD_STATUSES or done.failed):
+    if rerun_failed and (not done.status.success or done.failed):
         return None
     return done
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from autodl.commands.run import add_sandbox_argument
+
 HELP = "run every submission of a challenge file on every dataset and rank them"
 
 
@@ -41,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="IMAGE",
         help="run ingestion in containers of IMAGE (default: autodl:cpu / autodl:cuda)",
     )
+    add_sandbox_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,8 +52,11 @@ def main(args: argparse.Namespace) -> int:
     from autodl.challenge.config import ConfigError, load_config
     from autodl.challenge.evaluate import run_challenge
     from autodl.challenge.leaderboard import format_table
-    from autodl.challenge.runner import RunnerError, detect_gpus, parse_gpus
-    from autodl.commands.run import docker_image
+    from autodl.challenge.runner import RunnerError
+    from autodl.commands.run import check_sandbox, docker_image
+    from autodl.docker import DockerError
+    from autodl.ingestion.sandbox import SandboxUnavailable
+    from autodl.resources import detect_gpus, parse_gpus
 
     if args.jobs < 1:
         print("autodl challenge: --jobs must be at least 1", file=sys.stderr)
@@ -58,6 +64,11 @@ def main(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as e:
+        print(f"autodl challenge: {e}", file=sys.stderr)
+        return 2
+    try:
+        check_sandbox(args.sandbox, args.docker)
+    except SandboxUnavailable as e:
         print(f"autodl challenge: {e}", file=sys.stderr)
         return 2
     gpus = parse_gpus(args.gpus)
@@ -77,8 +88,9 @@ def main(args: argparse.Namespace) -> int:
             gpus=gpus,
             docker_image=docker_image(args.docker, gpus),
             rerun_failed=args.rerun_failed,
+            sandbox=args.sandbox,
         )
-    except RunnerError as e:
+    except (RunnerError, DockerError) as e:
         print(f"autodl challenge: {e}", file=sys.stderr)
         return 2
     print(format_table(outcome.leaderboard))

@@ -1,4 +1,5 @@
-"""`autodl docker`: build the harness's Docker images (CPU or CUDA)."""
+"""`autodl docker`: build the harness's Docker images (CPU or CUDA), run one ingestion in a
+container. Both need the Docker SDK (``autodl[docker]``); without it, one line says so."""
 
 from __future__ import annotations
 
@@ -50,10 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ("construction_budget", {"type": float, "default": None, "help": "seconds for Model()"}),
     ):
         r.add_argument(f"--{name}", f"--{name.replace('_', '-')}", dest=name, **kwargs)
-    r.add_argument("--memory", default=None, help="container memory limit, e.g. 8g (no swap)")
+    r.add_argument(
+        "--memory", default=None, help="container memory limit, e.g. 8g (no swap; 0: no limit)"
+    )
     r.add_argument("--cpus", type=float, default=None, help="CPUs, e.g. 4")
     r.add_argument("--pids", type=int, default=2048, help="process/thread limit (default 2048)")
-    r.add_argument("--gpus", default=None, help="GPUs handed to the container: all | 0,1")
+    r.add_argument(
+        "--gpus", default=None, help="GPUs handed to the container: all | 0,1 | none (default)"
+    )
     r.add_argument(
         "--timeout", type=float, default=None, help="wall-clock kill (default: budgets + 120 s)"
     )
@@ -84,9 +89,10 @@ def main(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from autodl.docker import DEFAULT_TAGS, DockerError, ingest_in_container
+    from autodl.resources import parse_gpus
     from autodl.submission import SubmissionError
 
-    image = args.image or DEFAULT_TAGS["cuda" if args.gpus else "cpu"]
+    image = args.image or DEFAULT_TAGS["cuda" if parse_gpus(args.gpus) else "cpu"]
     try:
         return ingest_in_container(
             image,

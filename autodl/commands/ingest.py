@@ -41,6 +41,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _both(parser, "kill_grace", type=float, default=2.0, help="seconds between TERM and KILL")
     _both(parser, "max_output", default="10M", help="worker output echoed before dropping")
+    _both(
+        parser,
+        "sandbox",
+        choices=("bwrap", "container", "none"),
+        default="bwrap",
+        help="bwrap (default): the model runs in its own namespaces, and ingestion refuses "
+        "to start where none can be made; container: ingestion runs inside the Docker "
+        "runner's container, which confines it; none: unconfined, for trusted code only",
+    )
+    parser.add_argument(
+        "--allow-network",
+        dest="network",
+        action="store_true",
+        help="give the sandboxed model the host's network (default: its own loopback only)",
+    )
+    _both(parser, "scratch_size", default="1G", help="the model's private home+/tmp+/dev/shm")
+    _both(
+        parser,
+        "max_predictions",
+        type=int,
+        default=10_000,
+        help="end the run (status prediction_limit) after this many predictions; 0: no cap",
+    )
     parser.add_argument(
         "--no-stage",
         dest="stage_data",
@@ -58,8 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from autodl.ingestion.limits import parse_size
     from autodl.ingestion.supervisor import HarnessError, IngestionOptions, ingest
+    from autodl.resources import parse_size
 
     try:
         options = IngestionOptions(
@@ -75,6 +98,10 @@ def main(args: argparse.Namespace) -> int:
             progress=args.progress,
             stage_data=args.stage_data,
             conceal_process=True,
+            sandbox=args.sandbox,
+            network=args.network,
+            scratch_bytes=parse_size(args.scratch_size) or (1 << 30),
+            max_predictions=args.max_predictions or None,
         )
         result = ingest(args.dataset_dir, args.output_dir, args.code_dir, options)
     except (HarnessError, ValueError) as e:
@@ -87,5 +114,10 @@ def main(args: argparse.Namespace) -> int:
     line += f" in {result.ingestion_duration:.2f} s"
     if result.error:
         line += f": {result.error}"
+    sandbox = result.isolation.get("sandbox") or {}
+    if sandbox.get("kind") == "none":
+        line += " [unconfined: --sandbox none]"
+    elif sandbox.get("kind") == "docker":
+        line += " [confined by its container]"
     print(line, file=sys.stderr)
     return 1 if result.harness_failure else 0

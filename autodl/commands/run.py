@@ -59,28 +59,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run ingestion in a container of IMAGE (default image: autodl:cpu, or "
         "autodl:cuda with GPUs)",
     )
+    add_sandbox_argument(parser)
     parser.add_argument(
         "--quiet", action="store_true", help="no live line, only the closing summary"
     )
 
 
+def add_sandbox_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        choices=("bwrap", "none"),
+        default="bwrap",
+        help="bwrap (default): every submission runs in its own namespaces, and nothing "
+        "starts where none can be made; none: unconfined, for trusted code only",
+    )
+
+
+def check_sandbox(sandbox: str, docker: str | None) -> None:
+    """Refuse before any run starts when the sandbox asked for cannot be made here.
+
+    Raises :class:`autodl.ingestion.sandbox.SandboxUnavailable` saying what is missing.
+    A Docker run is confined by its container.
+    """
+    if sandbox == "none" or docker is not None:
+        return
+    from autodl.ingestion.sandbox import require
+
+    require()
+
+
 def docker_image(value: str | None, gpus: list[str] | None) -> str | None:
-    """The image for ``--docker [IMAGE]``: the given one, else the harness's default tag."""
+    """The image for ``--docker [IMAGE]``: the given one, else the harness's default tag.
+
+    Raises :class:`autodl.docker.DockerError` (naming the extra) without the Docker SDK.
+    """
     if value is None:
         return None
-    if value:
-        return value
-    from autodl.docker import DEFAULT_TAGS
+    from autodl.docker import DEFAULT_TAGS, require_sdk
 
-    return DEFAULT_TAGS["cuda" if gpus else "cpu"]
+    require_sdk()  # one line here, rather than the same failure in every job's log
+    return value or DEFAULT_TAGS["cuda" if gpus else "cpu"]
 
 
 def main(args: argparse.Namespace) -> int:
     from autodl.challenge.evaluate import run_single, summary_lines
-    from autodl.challenge.runner import RunnerError, detect_gpus, parse_gpus
+    from autodl.challenge.runner import RunnerError
+    from autodl.docker import DockerError
+    from autodl.ingestion.sandbox import SandboxUnavailable
+    from autodl.resources import detect_gpus, parse_gpus
 
     if args.time_budget <= 0:
         print("autodl run: --time-budget must be positive", file=sys.stderr)
+        return 2
+    try:
+        check_sandbox(args.sandbox, args.docker)
+    except SandboxUnavailable as e:
+        print(f"autodl run: {e}", file=sys.stderr)
         return 2
     gpus = parse_gpus(args.gpus)
     if gpus is None:
@@ -95,8 +129,9 @@ def main(args: argparse.Namespace) -> int:
             docker_image=docker_image(args.docker, gpus),
             construction_budget=args.construction_budget,
             live=False if args.quiet else None,
+            sandbox=args.sandbox,
         )
-    except RunnerError as e:
+    except (RunnerError, DockerError) as e:
         print(f"autodl run: {e}", file=sys.stderr)
         return 2
     print("\n".join(summary_lines(result)))

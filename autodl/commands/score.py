@@ -6,18 +6,51 @@ import argparse
 
 HELP = "score a prediction folder: NAUC per prediction, learning curve and ALC (offline or live)"
 
-EPILOG = """\
-exit codes: 0 ok; 1 scorer error; 2 usage; 3 bad solution (nothing scored);
-4 bad input (bad prediction file, start.txt missing/malformed, timestamps missing or out of
-order, no prediction; scored from what is valid); 5 ingestion reported failure (end.txt);
-6 live: the time budget passed before end.txt and ingestion was ended.
-The score folder always gets scores.txt, scores.json, learning_curve.json,
-learning-curve-<task>.png and detailed_results.html.
-"""
+
+def epilog() -> str:
+    """Exit codes and outputs, from :mod:`autodl.protocol` (light: no NumPy)."""
+    import textwrap
+
+    from autodl import protocol
+    from autodl.protocol import USAGE_EXIT_CODE, Status
+
+    statuses = (
+        Status.OK,
+        Status.ERROR,
+        Status.BAD_SOLUTION,
+        Status.BAD_INPUT,
+        Status.INGESTION_FAILED,
+        Status.TIME_LIMIT_EXCEEDED,
+    )
+    lines = [f"{s.exit_code} {s.value}: {s.meaning}" for s in statuses]
+    lines.insert(2, f"{USAGE_EXIT_CODE} usage error (nothing was run)")
+    lines = [
+        textwrap.fill(
+            ln, 88, initial_indent="  ", subsequent_indent="      ", break_on_hyphens=False
+        )
+        for ln in lines
+    ]
+    files = (
+        protocol.SCORES_TXT,
+        protocol.SCORES_JSON,
+        protocol.LEARNING_CURVE_JSON,
+        protocol.learning_curve_png("<task>"),
+        protocol.DETAILED_RESULTS_HTML,
+    )
+    outputs = f"The score folder always gets {', '.join(files[:-1])} and {files[-1]}."
+    return (
+        f"exit codes (the status {protocol.SCORES_JSON} records):\n"
+        + "\n".join(lines)
+        + "\n"
+        + textwrap.fill(outputs, 88, break_on_hyphens=False)
+        + "\n"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EPILOG
+    from autodl.protocol import END_FILE, SCORES_JSON, SCORES_TXT, START_FILE
+
+    parser.epilog = epilog()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--solution_dir",
@@ -31,19 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--prediction-dir",
         required=True,
         metavar="DIR",
-        help="ingestion's output: start.txt, <task>.predict_<k>, end.txt",
+        help=f"ingestion's output: {START_FILE}, <task>.predict_<k>, {END_FILE}",
     )
     parser.add_argument(
         "--score_dir",
         "--score-dir",
         required=True,
         metavar="DIR",
-        help="where scores.txt, scores.json and the pictures are written (created)",
+        help=f"where {SCORES_TXT}, {SCORES_JSON} and the pictures are written (created)",
     )
     parser.add_argument(
         "--watch",
         action="store_true",
-        help="score live beside ingestion: poll, stop at end.txt, end ingestion when "
+        help=f"score live beside ingestion: poll, stop at {END_FILE}, end ingestion when "
         "start_time + time_budget passes",
     )
     parser.add_argument(
@@ -52,14 +85,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="time budget T in seconds (default: the one in start.txt)",
+        help=f"time budget T in seconds (default: the one in {START_FILE})",
     )
     parser.add_argument(
         "--t0",
         type=float,
-        default=60.0,
+        default=None,
         metavar="S",
-        help="t0 of the time rescaling log(1 + t/t0) / log(1 + T/t0) (default 60)",
+        help="t0 of the time rescaling log(1 + t/t0) / log(1 + T/t0) (default: scoring's "
+        "DEFAULT_T0, 60 s as in 2019)",
     )
     parser.add_argument(
         "--poll_interval",
@@ -75,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1800.0,
         metavar="S",
-        help="live: how long to wait for start.txt (default 1800)",
+        help=f"live: how long to wait for {START_FILE} (default 1800)",
     )
     parser.add_argument(
         "--kill_grace",
@@ -116,14 +150,18 @@ def main(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s score: %(message)s",
         stream=sys.stderr,
     )
-    from autodl.scoring import scorer
+    from autodl.protocol import Status
+    from autodl.scoring import DEFAULT_T0, score_folder, watch_folder
 
     options = dict(
-        time_budget=args.time_budget, t0=args.t0, seed=args.seed, bootstrap=not args.no_bootstrap
+        time_budget=args.time_budget,
+        t0=DEFAULT_T0 if args.t0 is None else args.t0,
+        seed=args.seed,
+        bootstrap=not args.no_bootstrap,
     )
     try:
         if args.watch:
-            result = scorer.watch_folder(
+            result = watch_folder(
                 args.solution_dir,
                 args.prediction_dir,
                 args.score_dir,
@@ -134,9 +172,7 @@ def main(args: argparse.Namespace) -> int:
                 term_timeout=args.term_timeout,
             )
         else:
-            result = scorer.score_folder(
-                args.solution_dir, args.prediction_dir, args.score_dir, **options
-            )
+            result = score_folder(args.solution_dir, args.prediction_dir, args.score_dir, **options)
     except Exception as e:  # a bug of ours: say so in scores.json too, then fail loudly
         traceback.print_exc()
         try:
@@ -148,12 +184,12 @@ def main(args: argparse.Namespace) -> int:
                 {
                     "score": 0.0,
                     "alc": 0.0,
-                    "status": scorer.ERROR,
+                    "status": str(Status.ERROR),
                     "error": f"scoring failed: {type(e).__name__}: {e}",
                 },
             )
         except Exception:
             pass
-        return scorer.EXIT_CODES[scorer.ERROR]
+        return Status.ERROR.exit_code
     print(f"{result.task_name}: ALC {result.alc:.6f} ({result.status})")
     return result.exit_code

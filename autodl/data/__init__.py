@@ -1,8 +1,8 @@
 """AutoDL datasets without TensorFlow: read, cache, adapt and write them.
 
 >>> from autodl.data import load, find_task, write_task, AutoDLMetadata
->>> ds = load("path/to/task")            # doctest: +SKIP  (train split)
->>> for example, labels in ds: ...       # doctest: +SKIP  float32 (T,R,C,Ch), (output_dim,)
+>>> ds = load("path/to/task")            # the train split  # doctest: +SKIP
+>>> for example, labels in ds: ...       # float32 (T,R,C,Ch), (output_dim,)  # doctest: +SKIP
 
 ``import autodl.data`` loads numpy and protobuf only; ``to_torch()`` and ``to_tf()``
 import their framework when called.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .cache import CacheLimitWarning
 from .dataset import AutoDLDataset
 from .errors import DataError, FeatureError, MetadataError, RecordError, TaskError
 from .metadata import AutoDLMetadata
@@ -22,6 +23,7 @@ from .writer import write_task
 __all__ = [
     "AutoDLDataset",
     "AutoDLMetadata",
+    "CacheLimitWarning",
     "DataError",
     "FeatureError",
     "MetadataError",

@@ -1,13 +1,12 @@
-"""``AutoDLDataset``: one split of a task as ``(example, labels)`` numpy pairs.
+"""``AutoDLDataset``: one split of a task as ``(example, labels)`` numpy pairs, by index.
 
-The first pass maps each shard into memory, checks every CRC, parses each
-``SequenceExample`` and decodes its images (in worker processes on machines with 4 or
-more CPUs). It keeps the decoded float32 arrays as it goes, so later passes neither
-parse protobufs nor decode images: they copy the kept arrays. The cache is bounded
-(``cache_limit``, default 4 GiB or a quarter of the machine's memory); past the bound it
-is dropped and every pass decodes again. Variable shapes are fine: each example keeps
-its own shape. An interrupted pass keeps what it decoded; the next pass goes on from
-there.
+This module owns the indexing: the shards (each TFRecord file memory-mapped, every CRC
+checked once), the record index (example ``i`` -> file, record in the file), and the
+ways in: ``len``, ``ds[i]``, ``ds.gather(indices)`` and iteration. Every one of them
+reads the decoded cache first (:mod:`autodl.data.cache`) and stores what it decoded, so
+whatever order examples are read in, each is parsed and decoded once. Long runs of
+undecoded records go through the decode pool (:mod:`autodl.data.decode`). The
+framework adapters are :mod:`autodl.data.torch` and :mod:`autodl.data.tf`.
 
 >>> from autodl.data import load
 >>> ds = load("../shared/data/autodl-format/miniciao")  # doctest: +SKIP
@@ -19,19 +18,18 @@ there.
 from __future__ import annotations
 
 import mmap
-import multiprocessing as mp
 import os
-import sys
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .cache import DEFAULT_CACHE_LIMIT, DecodedCache
+from .cache import cache_limit as _cache_limit
+from .decode import decode_one, decoded, default_workers
 from .errors import DataError
-from .features import FeatureSpec, parse_example
+from .features import FeatureSpec
 from .metadata import AutoDLMetadata
 from .task import split_files
 from .tfrecord import record_spans
@@ -42,28 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AutoDLDataset", "DEFAULT_CACHE_LIMIT"]
 
-DEFAULT_CACHE_LIMIT = 4 << 30
-_CHUNK = 256  # records per task of the decoding processes
-_PROCESS_MIN = 4096  # fewer records than this are decoded in this process
-
-
-def _parse_chunk(
-    items: list[tuple[bytes, str, int]], spec: FeatureSpec
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [parse_example(record, spec, path, j) for record, path, j in items]
-
-
-def _cache_limit(value: int | None) -> int:
-    if value is not None:
-        return int(value)
-    env = os.environ.get("AUTODL_CACHE_LIMIT")
-    if env:
-        return int(float(env))
-    try:  # at most a quarter of the machine's memory
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return DEFAULT_CACHE_LIMIT
-    return min(DEFAULT_CACHE_LIMIT, ram // 4)
+_BLOCK = 256  # examples copied at once when a pass reads a cached stretch
 
 
 class _Shard:
@@ -85,63 +62,18 @@ class _Shard:
         return self.buf[start : start + length]
 
 
-class _Cache:
-    """Decoded examples of a split, in index order, kept in memory.
-
-    The first pass hands its freshly decoded arrays over as they are (no copy, no
-    write), so caching costs it nothing; later passes return copies. Filled by
-    sequential passes only (examples ``0..count-1``), complete once ``count == n``.
-    Past ``limit`` bytes it is dropped for good and every pass decodes again.
-    """
-
-    def __init__(self, n: int, limit: int):
-        self.n = n
-        self.limit = limit
-        self.nbytes = 0
-        self.examples: list[np.ndarray] = []
-        self.labels: list[np.ndarray] = []
-        self.dropped = False
-
-    @property
-    def count(self) -> int:
-        return len(self.examples)
-
-    def append(self, example: np.ndarray, labels: np.ndarray) -> None:
-        self.nbytes += example.nbytes + labels.nbytes
-        if self.nbytes > self.limit:
-            self.drop()
-            return
-        self.examples.append(example)
-        self.labels.append(labels)
-
-    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        # copies: callers may change their arrays in place without touching the cache
-        return self.examples[i].copy(), self.labels[i].copy()
-
-    @property
-    def complete(self) -> bool:
-        return not self.dropped and self.count == self.n
-
-    @property
-    def writable(self) -> bool:
-        return not self.dropped and self.count < self.n
-
-    def drop(self) -> None:
-        self.dropped = True
-        self.examples, self.labels = [], []
-
-
 class AutoDLDataset:
     """One split folder (``metadata.textproto`` + TFRecord shards) as numpy pairs.
 
     Parameters
     ----------
     split_dir : the split folder (``<name>.data/train``) or a bare split folder.
-    cache : keep decoded examples in a memory-mapped file for later passes.
+    cache : keep decoded examples (in shared memory, see :mod:`autodl.data.cache`).
     cache_limit : the cache's bound in bytes (default ``$AUTODL_CACHE_LIMIT``, else 4 GiB
-        or a quarter of the machine's memory, whichever is less).
-    num_workers : decoding processes of the first pass on large splits (default: one
-        per CPU but one, at most 4; 0 decodes in this process).
+        or a quarter of the machine's memory, whichever is less). Past it, what is cached
+        stays cached and the rest is decoded on every access (a warning says so once).
+    num_workers : decoding processes for long runs of records (default: one per CPU but
+        one, at most 4, none below 4 CPUs; 0 decodes in this process).
     check_crc : check every record's CRC-32C (the default; TensorFlow does too).
     """
 
@@ -163,14 +95,10 @@ class AutoDLDataset:
         self._use_cache = cache
         self._cache_limit = _cache_limit(cache_limit)
         self._check_crc = check_crc
-        cpus = os.cpu_count() or 1
-        # this process keeps a CPU busy too (receiving, caching, the caller's own work)
-        # and on 2 or 3 CPUs a worker process costs more than it brings (measured)
-        default = min(4, cpus - 1) if cpus >= 4 else 0
-        self.num_workers = max(0, num_workers if num_workers is not None else default)
+        self.num_workers = default_workers(num_workers)
         self._shards: list[_Shard] | None = None
         self._where: list[list[int]] | None = None  # per example: shard, record in shard
-        self._cache: _Cache | None = None
+        self._cache: DecodedCache | None = None
 
     # ------------------------------------------------------------------ indexing
     def _index(self) -> None:
@@ -185,101 +113,159 @@ class AutoDLDataset:
         # plain lists: indexing them per example is cheaper than numpy scalars
         self._where = np.concatenate(where).astype(np.int64).tolist() if where else []
         self._shards = shards
+        if self._use_cache and self._cache is None and self._where:
+            # made with the index, so that processes forked later (DataLoader workers)
+            # map this one instead of each making its own
+            shape = self.spec.shape if self.spec.is_fixed_shape else None
+            self._cache = DecodedCache(
+                len(self._where), shape, self.spec.output_dim, self._cache_limit
+            )
 
     def __len__(self) -> int:
         self._index()
         return len(self._where)  # type: ignore[arg-type]
 
-    def _decode(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def _record(self, i: int) -> tuple[bytes, str, int]:
         k, j = self._where[i]  # type: ignore[index]
         shard = self._shards[k]  # type: ignore[index]
         # records are numbered within their file: that is what a person can look up
-        return parse_example(shard.record(j), self.spec, shard.name, j)
+        return shard.record(j), shard.name, j
+
+    def _decode(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        record, path, j = self._record(i)
+        return decode_one(record, self.spec, path, j)
+
+    def _decoded(self, indices: Sequence[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        return decoded(self._record, indices, self.spec, self.num_workers)
+
+    @property
+    def cache(self) -> DecodedCache | None:
+        """The decoded cache (None with ``cache=False`` or no examples)."""
+        self._index()
+        return self._cache
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """``(example, labels)`` of example ``i`` (negative indices count from the end)."""
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"index {i} out of range for {n} examples")
-        i %= n
+        i = int(i) % n
         cache = self._cache
-        if cache is not None and not cache.dropped and i < cache.count:
-            return cache.get(i)
-        return self._decode(i)
+        if cache is not None:
+            hit = cache.get(i)
+            if hit is not None:
+                return hit
+        example, labels = self._decode(i)
+        if cache is not None:
+            cache.put(i, example, labels)
+        return example, labels
+
+    def _check(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        n = len(self)
+        index = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if index.size and (index.min() < -n or index.max() >= n):
+            bad = index[(index < -n) | (index >= n)][0]
+            raise IndexError(f"index {bad} out of range for {n} examples")
+        return index % max(n, 1)
+
+    def fill(self, indices: Sequence[int] | np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Decode and cache the examples at ``indices`` not cached yet.
+
+        Returns ``{index: (example, labels)}`` of those the cache had no room for (empty
+        while it is under its limit, and always with ``cache=False``: nothing is kept).
+        """
+        cache = self._cache
+        if cache is None:
+            return {}
+        todo = np.unique(cache.missing(self._check(indices)))
+        kept = {}
+        for i, (x, y) in zip(todo.tolist(), self._decoded(todo), strict=True):
+            if not cache.put(i, x, y):
+                kept[i] = (x, y)
+        return kept
+
+    def gather(
+        self,
+        indices: Sequence[int] | np.ndarray,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Examples at ``indices`` stacked: ``X`` ``(k, T, R, C, Ch)``, ``Y`` ``(k, output_dim)``.
+
+        For fixed shapes only (a ``ValueError`` otherwise). Cached examples come in one
+        fancy-indexing copy; the others are decoded (and cached) first. ``out``: arrays
+        of those shapes (float32) to write into, e.g. views of pinned tensors.
+        """
+        if not self.spec.is_fixed_shape:
+            raise ValueError(
+                f"{self.split_dir}: gather needs one shape for all examples, the metadata "
+                f"says {self.spec.shape} (index examples one by one)"
+            )
+        index = self._check(indices)
+        cache = self._cache
+        if cache is None:
+            xs, ys = _stack(list(self._decoded(index)), self.spec)
+            if out is None:
+                return xs, ys
+            out[0][...], out[1][...] = xs, ys
+            return out
+        kept = self.fill(index)  # decoded but refused by a full cache
+        if not kept:
+            return cache.gather(index, out)
+        if out is None:
+            out = (
+                np.empty((len(index), *self.spec.shape), np.float32),
+                np.empty((len(index), self.spec.output_dim), np.float32),
+            )
+        xs, ys = out
+        hit = ~np.isin(index, np.fromiter(kept, np.int64, len(kept)))
+        xs[hit], ys[hit] = cache.gather(index[hit])
+        for pos in np.flatnonzero(~hit).tolist():
+            xs[pos], ys[pos] = kept[int(index[pos])]
+        return xs, ys
 
     # ------------------------------------------------------------------ passes
-    def _decoded(self, start: int, stop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        if self.num_workers > 0 and stop - start >= _PROCESS_MIN:
-            yield from self._decoded_in_processes(start, stop)
-        else:
-            for i in range(start, stop):
-                yield self._decode(i)
-
-    def _decoded_in_processes(
-        self, start: int, stop: int
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Parse and decode in worker processes, in order; records travel as bytes.
-
-        Parsing and decoding hold the GIL for most of their time, so threads would not
-        scale. Falls back to this process when workers cannot be started (sandboxes).
-        """
-        # fork is fast, but unsafe once a framework has started its own threads
-        busy = any(m in sys.modules for m in ("tensorflow", "torch"))
-        ctx = mp.get_context("spawn" if busy else "fork")
-        spec = self.spec
-
-        def chunk(a: int) -> list[tuple[bytes, str, int]]:
-            items = []
-            for i in range(a, min(a + _CHUNK, stop)):
-                k, j = self._where[i]  # type: ignore[index]
-                shard = self._shards[k]  # type: ignore[index]
-                items.append((shard.record(j), shard.name, j))
-            return items
-
-        try:
-            pool = ProcessPoolExecutor(self.num_workers, mp_context=ctx)
-            starts = iter(range(start, stop, _CHUNK))
-            pending = [
-                pool.submit(_parse_chunk, chunk(a), spec)
-                for _, a in zip(range(3 * self.num_workers), starts, strict=False)
-            ]
-        except (OSError, BrokenProcessPool):
-            yield from (self._decode(i) for i in range(start, stop))
-            return
-        with pool:
-            while pending:
-                results = pending.pop(0).result()
-                nxt = next(starts, None)
-                if nxt is not None:
-                    pending.append(pool.submit(_parse_chunk, chunk(nxt), spec))
-                yield from results
-
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(self)
         cache = self._cache
-        if self._use_cache and cache is None and n:
-            cache = self._cache = _Cache(n, self._cache_limit)
-        if cache is not None and not cache.dropped:
-            done = cache.count
-            for i in range(done):
-                yield cache.get(i)
-        else:
-            done = 0
-        for example, labels in self._decoded(done, n):
-            if cache is not None and cache.writable:
-                cache.append(example, labels)
-            yield example, labels
+        if cache is None:
+            yield from self._decoded(range(n))
+            return
+        missing = np.flatnonzero(cache.filled == 0)
+        todo = missing.tolist()
+        fresh = self._decoded(missing)  # one decode pool for the whole pass
+        k = 0
+        try:
+            for a in range(0, n, _BLOCK):
+                b = min(a + _BLOCK, n)
+                if k == len(todo) or todo[k] >= b:
+                    block = cache.block(a, b)
+                    if block is not None:
+                        xs, ys = block
+                        for r in range(b - a):
+                            yield xs[r], ys[r]
+                        continue
+                for i in range(a, b):
+                    if k < len(todo) and todo[k] == i:
+                        example, labels = next(fresh)
+                        k += 1
+                        cache.put(i, example, labels)
+                        yield example, labels
+                    else:
+                        yield self[i]
+        finally:
+            fresh.close()
 
     def cache_all(self) -> AutoDLDataset:
-        """Run the first pass now (fills the cache); returns self."""
+        """Decode everything now (fills the cache); returns self."""
         for _ in self:
             pass
         return self
 
     @property
     def is_cached(self) -> bool:
-        """True once a full pass has filled the cache (later passes read decoded tensors)."""
-        return self._cache is not None and self._cache.complete
+        """True once every example is in the cache (later passes read decoded tensors)."""
+        cache = self.cache
+        return cache is not None and cache.complete
 
     # ------------------------------------------------------------------ adapters
     def to_numpy(self, max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -299,6 +285,7 @@ class AutoDLDataset:
                     f"{need / 2**20:.0f} MiB, over the limit of {limit / 2**20:.0f} MiB "
                     "(pass max_bytes=, or iterate)"
                 )
+            return self.gather(np.arange(n))
         examples, labels = [], []
         total = 0
         for i, (x, y) in enumerate(self):
@@ -316,12 +303,7 @@ class AutoDLDataset:
                 )
             examples.append(x)
             labels.append(y)
-        if not examples:
-            shape = tuple(max(s, 0) for s in self.spec.shape)
-            return np.zeros((0, *shape), np.float32), np.zeros(
-                (0, self.spec.output_dim), np.float32
-            )
-        return np.stack(examples), np.stack(labels)
+        return _stack(list(zip(examples, labels, strict=True)), self.spec)
 
     def to_torch(self) -> torch.utils.data.Dataset:
         """A ``torch.utils.data.Dataset`` of ``(example, labels)`` float32 tensors."""
@@ -339,10 +321,20 @@ class AutoDLDataset:
         return f"AutoDLDataset({str(self.split_dir)!r}, {self.metadata!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # Memory maps do not pickle: another process reopens the shards itself (a forked
-        # one inherits everything, the cache included, without pickling).
+        # Memory maps of the shards do not pickle: another process reopens them itself.
+        # The cache pickles as a way to map the same shared memory (made first, so that
+        # a spawned DataLoader worker shares it with this process).
+        self._index()
         state = self.__dict__.copy()
         state["_shards"] = None
         state["_where"] = None
-        state["_cache"] = None
         return state
+
+
+def _stack(
+    pairs: list[tuple[np.ndarray, np.ndarray]], spec: FeatureSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    if pairs:
+        return np.stack([x for x, _ in pairs]), np.stack([y for _, y in pairs])
+    shape = tuple(max(s, 0) for s in spec.shape)
+    return np.zeros((0, *shape), np.float32), np.zeros((0, spec.output_dim), np.float32)

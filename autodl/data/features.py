@@ -345,8 +345,11 @@ def _compressed(lists, spec: FeatureSpec, bad) -> np.ndarray:
     if (row > 0 and h != row) or (col > 0 and w != col):
         raise bad(f"{key!r} images are {h}x{w}, the metadata says {row}x{col} (row x col)")
     stacked = images[0][None] if len(images) == 1 else np.stack(images)
-    # one ufunc: uint8 -> float32, times float32(1/255), as convert_image_dtype does
-    return np.multiply(stacked, _INV255, dtype=np.float32)
+    # uint8 -> float32, times float32(1/255), as convert_image_dtype does; a cast and an
+    # in-place multiply are quicker than one mixed-type ufunc on small images (measured)
+    pixels = stacked.astype(np.float32)
+    pixels *= _INV255
+    return pixels
 
 
 def _int_values(lists, key: str, bad) -> np.ndarray:

@@ -4,10 +4,9 @@
 >>> summary = inspect_task("miniciao")                     # doctest: +SKIP
 >>> print(summary.to_text()); plot(summary, "miniciao.png")  # doctest: +SKIP
 
-The domain is guessed from the tensor shape (protocol section 3): sparse with a
-vocabulary -> text; (T, 1, 1, 1) with T != 1 -> speech; (1, 1, F, 1) or sparse tabular
--> tabular; (1, H, W, C) -> image; (T, H, W, C) -> video. A ``domain`` line of
-``<name>_public.info`` wins over the guess.
+The domain is guessed from the metadata by :func:`autodl.data.domain.guess_domain`
+(the rule the writer uses too); a ``domain`` line of ``<name>_public.info`` wins over
+the guess.
 """
 
 from __future__ import annotations
@@ -21,26 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from autodl.data.formats._base import DOMAINS, parse_info, progress
+from autodl.data.domain import DOMAINS, guess_domain
+from autodl.data.formats._base import parse_info, progress
 from autodl.protocol import atomic_file
 
 MAX_PICTURE_EXAMPLES = 32
-
-
-def guess_domain(metadata: Any) -> str:
-    """image / video / speech / text / tabular from an AutoDLMetadata's shape and format."""
-    t, r, c, ch = (int(v) for v in metadata.get_tensor_shape())
-    if metadata.is_sparse():
-        if metadata.get_channel_to_index_map() or (c != -1 and c <= ch):
-            return "text"
-        return "tabular"
-    if metadata.get_channel_to_index_map() and r == 1 and c == 1:
-        return "text"
-    if r == 1 and c == 1:
-        return "tabular" if t == 1 else "speech"
-    if t == 1 and (r == 1 or c == 1) and not metadata.is_compressed():
-        return "tabular"
-    return "image" if t == 1 else "video"
 
 
 @dataclass

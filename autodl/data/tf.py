@@ -43,7 +43,12 @@ def to_tf_dataset(dataset: AutoDLDataset) -> tf.data.Dataset:
     if dataset.spec.is_fixed_shape:
 
         def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            xs, ys = [], []
+            n = len(dataset)
+            if dataset.is_cached:  # one copy a batch, straight from the cache
+                for a in range(0, n, _BATCH):
+                    yield dataset.gather(np.arange(a, min(a + _BATCH, n)))
+                return
+            xs, ys = [], []  # a first pass: decoded (in the decode pool) and cached
             for x, y in dataset:
                 xs.append(x)
                 ys.append(y)

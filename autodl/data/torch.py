@@ -1,5 +1,12 @@
-"""PyTorch adapter: a ``torch.utils.data.Dataset`` over an AutoDL split and a DataLoader
-whose collate function makes one tensor of examples of different shapes, by policy:
+"""PyTorch adapter: a ``torch.utils.data.Dataset`` over an AutoDL split and a DataLoader.
+
+Fixed-shape splits are loaded a batch at a time: a ``BatchSampler`` (sequential,
+shuffled or the caller's sampler) hands a list of indices to :class:`BatchDataset`,
+which gathers them from the decoded cache with one numpy fancy-indexing copy (decoding
+and caching the ones not there yet); no per-example Python collation. Worker processes
+(``num_workers > 0``) share the parent's cache. Other splits go example by example
+through :func:`collate`, which makes one tensor of examples of different shapes, by
+policy:
 
 - ``"pad"`` (default): zero-pad every axis (time, rows, cols, and for sparse data the
   non-zero axis) to the largest in the batch, or to ``size`` (examples larger than
@@ -11,26 +18,39 @@ whose collate function makes one tensor of examples of different shapes, by poli
 
 ``size`` is ``(T, R, C)`` or ``(R, C)``; ``None`` means "decided by the batch".
 
+With a GPU, loaders pin their batches by default, and :func:`to_device` copies them
+asynchronously (``non_blocking=True``).
+
 >>> from autodl.data import load                                 # doctest: +SKIP
->>> loader = load(path).to_torch().loader(batch_size=32, policy="pad")  # doctest: +SKIP
->>> for x, y in loader: ...     # x: (B, T, R, C, Ch) float32, y: (B, output_dim)  # doctest: +SKIP
+>>> loader = load(path).to_torch().loader(batch_size=32, shuffle=True)  # doctest: +SKIP
+>>> for x, y in loader:         # x: (B, T, R, C, Ch) float32, y: (B, output_dim)  # doctest: +SKIP
+...     x, y = to_device((x, y), "cuda")                          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 if TYPE_CHECKING:
     from .dataset import AutoDLDataset
 
-__all__ = ["TorchDataset", "collate", "make_loader", "POLICIES"]
+__all__ = [
+    "POLICIES",
+    "BatchDataset",
+    "GatherLoader",
+    "Pending",
+    "TorchDataset",
+    "collate",
+    "make_loader",
+    "to_device",
+]
 
 POLICIES = ("pad", "crop", "resize", "error")
 
@@ -41,6 +61,7 @@ class TorchDataset(Dataset):
     def __init__(self, dataset: AutoDLDataset):
         self.dataset = dataset
         self.metadata = dataset.metadata
+        dataset.cache  # noqa: B018 - made now, so that forked workers share it
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -52,6 +73,73 @@ class TorchDataset(Dataset):
     def loader(self, batch_size: int = 32, **kwargs: Any) -> DataLoader:
         """A DataLoader over this dataset; see :func:`make_loader`."""
         return make_loader(self, batch_size=batch_size, **kwargs)
+
+
+class BatchDataset(Dataset):
+    """Whole batches of a fixed-shape split: ``ds[[i, j, ...]]`` is ``(X, Y)`` tensors.
+
+    Meant for a DataLoader with ``batch_size=None`` and a ``BatchSampler`` as its
+    sampler (:class:`GatherLoader`, what :func:`make_loader` builds): one gather from
+    the decoded cache a batch. In a worker process it decodes the batch's examples into
+    the shared cache and returns a :class:`Pending` batch for the main process to gather,
+    so a batch crosses no pipe and is copied once; when the cache has no room for some,
+    it returns the tensors themselves.
+    """
+
+    def __init__(self, dataset: AutoDLDataset):
+        self.dataset = dataset
+        self.metadata = dataset.metadata
+        dataset.cache  # noqa: B018 - made now, so that forked workers share it
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor] | Pending:
+        ds = self.dataset
+        if ds.cache is not None and torch.utils.data.get_worker_info() is not None:
+            kept = ds.fill(indices)
+            if not kept:
+                return Pending(list(indices))
+        return self.batch(indices)
+
+    def batch(self, indices: Sequence[int], pin: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch as tensors, gathered straight into pinned memory with ``pin``."""
+        if not pin:  # numpy's own allocation: quicker than torch.empty's fresh pages
+            x, y = self.dataset.gather(indices)
+            return torch.from_numpy(x), torch.from_numpy(y)
+        spec = self.dataset.spec
+        x = torch.empty((len(indices), *spec.shape), pin_memory=True)
+        y = torch.empty((len(indices), spec.output_dim), pin_memory=True)
+        self.dataset.gather(indices, out=(x.numpy(), y.numpy()))
+        return x, y
+
+
+class Pending:
+    """A batch a worker process has decoded into the shared cache: its indices only."""
+
+    __slots__ = ("indices",)
+
+    def __init__(self, indices: list[int]):
+        self.indices = indices
+
+
+class GatherLoader(DataLoader):
+    """A DataLoader of :class:`BatchDataset` batches (see :func:`make_loader`).
+
+    Worker processes decode; this process gathers each batch from the shared cache.
+    Once every example is cached an epoch starts no workers at all: gathering here is
+    quicker than any hand-over between processes.
+    """
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        batches: BatchDataset = self.dataset  # type: ignore[assignment]
+        pin = self.pin_memory and torch.cuda.is_available()
+        if self.num_workers == 0 or batches.dataset.is_cached:
+            for indices in self.sampler:
+                yield batches.batch(indices, pin)
+            return
+        for item in super().__iter__():
+            yield batches.batch(item.indices, pin) if isinstance(item, Pending) else item
 
 
 def _target(shapes: list[tuple[int, ...]], policy: str, size: Sequence[int] | None) -> list[int]:
@@ -115,6 +203,14 @@ def collate(
     return torch.stack(xs), ys
 
 
+def _gathers(dataset: AutoDLDataset, size: Sequence[int] | None, kwargs: dict) -> bool:
+    """True when batches can be gathered whole: one shape, nothing to pad, crop or resize."""
+    spec = dataset.spec
+    if not spec.is_fixed_shape or "collate_fn" in kwargs or "batch_sampler" in kwargs:
+        return False
+    return size is None or tuple(size) == tuple(spec.shape[3 - len(size) : 3])
+
+
 def make_loader(
     dataset: TorchDataset | AutoDLDataset,
     batch_size: int = 32,
@@ -122,14 +218,69 @@ def make_loader(
     policy: str = "pad",
     size: Sequence[int] | None = None,
     shuffle: bool = False,
+    sampler: Any = None,
+    drop_last: bool = False,
+    pin_memory: bool | None = None,
+    generator: torch.Generator | None = None,
     **kwargs: Any,
 ) -> DataLoader:
-    """A ``torch.utils.data.DataLoader`` with :func:`collate` under ``policy``.
+    """A ``torch.utils.data.DataLoader`` of ``(x, y)`` batches.
 
-    Extra ``kwargs`` go to ``DataLoader`` (``num_workers``, ``drop_last``...). Worker
-    processes read the parent's decoded cache when the first pass is done before.
+    Fixed shapes: a ``BatchSampler`` over ``sampler`` (default: shuffled or in order)
+    and :class:`BatchDataset`, one gather a batch. Otherwise per example, stacked by
+    :func:`collate` under ``policy`` and ``size``. ``pin_memory`` defaults to whether
+    CUDA is available. Extra ``kwargs`` go to ``DataLoader`` (``num_workers``,
+    ``persistent_workers``...); worker processes share this process's decoded cache.
     """
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     if not isinstance(dataset, TorchDataset):
         dataset = TorchDataset(dataset)
-    fn = partial(collate, policy=policy, size=size)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=fn, **kwargs)
+    if pin_memory is None:
+        pin_memory = torch.cuda.is_available()
+    common = {"pin_memory": pin_memory, "generator": generator, **kwargs}
+    if _gathers(dataset.dataset, size, kwargs):
+        if sampler is None:
+            sampler = (
+                RandomSampler(dataset, generator=generator)
+                if shuffle
+                else SequentialSampler(dataset)
+            )
+        elif shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        batches = BatchSampler(sampler, batch_size, drop_last)
+        return GatherLoader(
+            BatchDataset(dataset.dataset), batch_size=None, sampler=batches, **common
+        )
+    fn = kwargs.pop("collate_fn", None) or partial(collate, policy=policy, size=size)
+    common.pop("collate_fn", None)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        sampler=sampler,
+        drop_last=drop_last,
+        collate_fn=fn,
+        **common,
+    )
+
+
+def to_device(batch: Any, device: str | torch.device, non_blocking: bool = True) -> Any:
+    """``batch`` (a tensor, or tuples, lists and dicts of them) on ``device``.
+
+    To CUDA, CPU tensors are pinned first (DataLoader batches with ``pin_memory`` already
+    are) and copied with ``non_blocking``: the copy overlaps with the work queued
+    before it. On the CPU, tensors come back as they are.
+    """
+    device = torch.device(device)
+    if torch.is_tensor(batch):
+        if device.type == "cuda" and non_blocking and batch.device.type == "cpu":
+            if not batch.is_pinned():
+                batch = batch.pin_memory()
+            return batch.to(device, non_blocking=True)
+        return batch.to(device)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(b, device, non_blocking) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device, non_blocking) for k, v in batch.items()}
+    return batch

@@ -64,6 +64,7 @@ from typing import Any
 
 import numpy as np
 
+from .domain import domain_of
 from .metadata import COMPRESSED, DENSE, METADATA_FILE, SPARSE, AutoDLMetadata
 from .proto import DataSpecification, SequenceExample
 from .tfrecord import write_records
@@ -360,17 +361,9 @@ def _metadata(
     return spec
 
 
-def _guess_domain(fmt: str, spec: DataSpecification, text: bool) -> str:
+def _shape(spec: DataSpecification) -> tuple[int, int, int, int]:
     m = spec.matrix_spec[0]
-    if fmt == "sparse":
-        return "text" if text else "tabular"
-    if fmt == "compressed":
-        return "image" if spec.sequence_size == 1 else "video"
-    if m.row_count == 1 and m.col_count == 1 and spec.sequence_size != 1:
-        return "speech"
-    if spec.sequence_size != 1:
-        return "video"
-    return "image" if m.row_count > 1 and m.col_count > 1 else "tabular"
+    return spec.sequence_size, m.row_count, m.col_count, m.num_channels
 
 
 def _format_rows(arr: np.ndarray) -> str:
@@ -460,7 +453,7 @@ def write_task(
             # (ingestion drops root) cannot read them even if it guesses the path.
             solution.chmod(0o600)
         info = {
-            "domain": domain or _guess_domain(fmt, spec, text),
+            "domain": domain or domain_of(fmt, _shape(spec), text),
             "sample_num": sum(len(sp.bodies) for sp in splits),
             "label_num": dim,
             **(public_info or {}),

@@ -30,6 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from autodl.proc import processes, read_stat, signal_group
+from autodl.proc import start_ticks as start_ticks  # the supervisor's, re-exported
+from autodl.resources import parse_size  # noqa: F401  (re-exported: tests/ingestion/test_parts.py)
+
 NOBODY = 65534
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -61,29 +65,6 @@ class Limits:
     memory_bytes: int | None = None
     max_processes: int | None = None
     cpu_threads: int | None = None
-
-
-def parse_size(text: str | int | None) -> int | None:
-    """Bytes from ``"4G"``, ``"512M"``, ``"100k"`` or a plain number; None/''/'0' -> None.
-
-    >>> parse_size("1.5G")
-    1610612736
-    """
-    if text is None:
-        return None
-    if isinstance(text, int):
-        return text or None
-    s = text.strip().upper().removesuffix("B").removesuffix("I")
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    factor = 1
-    if s and s[-1] in units:
-        factor = units[s[-1]]
-        s = s[:-1]
-    try:
-        value = float(s)
-    except ValueError:
-        raise ValueError(f"not a size: {text!r} (expected e.g. 512M, 4G)") from None
-    return int(value * factor) or None
 
 
 def thread_env(cpu_threads: int | None) -> dict[str, str]:
@@ -216,22 +197,7 @@ def set_subreaper() -> bool:
 
 def _proc_table() -> dict[int, tuple[int, int, bytes]]:
     """pid -> (ppid, start time in clock ticks, state letter) for every process in /proc."""
-    table = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: split after the last ')'.
-        fields = data[data.rfind(b")") + 2 :].split()
-        try:
-            table[int(name)] = (int(fields[1]), int(fields[19]), fields[0])
-        except (IndexError, ValueError):
-            continue
-    return table
+    return {pid: (st.ppid, st.start_ticks, st.state.encode()) for pid, st in processes().items()}
 
 
 def descendants(root_pid: int, adopted_after: int | None = None) -> set[int]:
@@ -260,23 +226,6 @@ def descendants(root_pid: int, adopted_after: int | None = None) -> set[int]:
                 found.add(child)
                 stack.append(child)
     return found
-
-
-def start_ticks(pid: int) -> int | None:
-    """A process's start time in clock ticks since boot (None off Linux)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-        return int(data[data.rfind(b")") + 2 :].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def kill_tree(worker_pid: int, worker_start: int | None, rounds: int = 50) -> None:
@@ -334,13 +283,10 @@ def hide_command_line(replacement: str = "autodl ingest") -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
-    try:
-        with open("/proc/self/stat", "rb") as f:
-            data = f.read()
-        fields = data[data.rfind(b")") + 2 :].split()
-        start, end = int(fields[45]), int(fields[46])
-    except (OSError, IndexError, ValueError):
+    st = read_stat("self")
+    if st is None or st.arg_start is None or st.arg_end is None:
         return False
+    start, end = st.arg_start, st.arg_end
     size = end - start
     if size <= 1:
         return False

@@ -11,7 +11,8 @@ worker never loads supervisor code and the supervisor never loads the participan
 
 Ops, supervisor -> worker: ``init`` (paths), ``round`` (train then test, with the
 ``deadline`` on the shared ``time.monotonic`` clock), ``exit``.
-Ops, worker -> supervisor: ``device`` (what the model got), ``ready`` (api,
+Ops, worker -> supervisor: ``device`` (what the model got), ``loaded`` (the data is
+loaded; model.py is imported after it), ``ready`` (api,
 done_training), ``trained`` (train returned; the worker goes on to test without
 waiting), then one of ``prediction`` (+ payload, done_training), ``none`` (test returned
 None), ``bad_prediction`` (not even numbers), and at any time ``error`` (stage, kind,
@@ -72,13 +73,61 @@ def encode(header: dict[str, Any], payload: bytes | memoryview | None = None) ->
     return chunks
 
 
-def send(fd: int, header: dict[str, Any], payload: bytes | memoryview | None = None) -> None:
-    """Write one frame to a blocking file descriptor."""
+def send(
+    fd: int,
+    header: dict[str, Any],
+    payload: bytes | memoryview | None = None,
+    deadline: float | None = None,
+) -> None:
+    """Write one frame; with a ``deadline`` (monotonic clock) never block past it.
+
+    The supervisor passes a deadline: a worker that stops reading (and shrinks its pipe
+    to one page) must not freeze the process that keeps the clock. The descriptor is
+    made non-blocking for that, and :class:`MessageTimeout` raised when it stays full.
+    """
+    if deadline is not None and os.get_blocking(fd):
+        os.set_blocking(fd, False)
     for chunk in encode(header, payload):
         view = memoryview(chunk)
         while view.nbytes:
-            n = os.write(fd, view)
+            try:
+                n = os.write(fd, view)
+            except BlockingIOError:
+                n = 0
             view = view[n:]
+            if view.nbytes and deadline is not None:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    raise MessageTimeout("the other side stopped reading")
+                _, ready, _ = select.select([], [fd], [], timeout)
+                if not ready:
+                    raise MessageTimeout("the other side stopped reading")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_header(raw: bytes) -> dict[str, Any]:
+    """A header's JSON, or :class:`ProtocolViolation`: never anything else, whatever ``raw``.
+
+    Deep nesting (RecursionError), invalid UTF-8, NaN/Infinity, integers past Python's
+    digit limit, non-object headers: all are the sender's fault, said in one line.
+    """
+    try:
+        header = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as e:
+        raise ProtocolViolation(f"message header is not UTF-8: {e}") from None
+    except RecursionError:
+        raise ProtocolViolation("message header is nested too deeply") from None
+    except (ValueError, TypeError) as e:
+        raise ProtocolViolation(f"message header is not JSON: {str(e)[:200]}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("op"), str):
+        raise ProtocolViolation("message header is not an object with an 'op'")
+    nbytes = header.get("nbytes", 0)
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
+        raise ProtocolViolation(f"bad payload size {str(nbytes)[:50]!r}")
+    return header
 
 
 class Reader:
@@ -129,15 +178,8 @@ class Reader:
         if hlen > MAX_HEADER_BYTES:
             raise ProtocolViolation(f"message header of {hlen} bytes (limit {MAX_HEADER_BYTES})")
         self._fill(_LEN.size + hlen, deadline)
-        try:
-            header = json.loads(bytes(self._buf[_LEN.size : _LEN.size + hlen]))
-        except (UnicodeDecodeError, ValueError) as e:
-            raise ProtocolViolation(f"message header is not JSON: {e}") from None
-        if not isinstance(header, dict) or not isinstance(header.get("op"), str):
-            raise ProtocolViolation("message header is not an object with an 'op'")
+        header = decode_header(bytes(self._buf[_LEN.size : _LEN.size + hlen]))
         nbytes = header.get("nbytes", 0)
-        if not isinstance(nbytes, int) or nbytes < 0:
-            raise ProtocolViolation(f"bad payload size {nbytes!r}")
         if nbytes > max_payload:
             raise PayloadTooLarge(header, max_payload)
         self._fill(_LEN.size + hlen + nbytes, deadline)

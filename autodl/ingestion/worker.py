@@ -39,8 +39,10 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:  # the supervisor died before the call
-        os._exit(1)
+    # In a sandbox our parent is bwrap's init (pid 1 of the namespace), which dies with
+    # the supervisor (--die-with-parent) and takes us along: nothing to check.
+    if os.environ.get("AUTODL_SANDBOX") != "bwrap" and os.getppid() == 1:
+        os._exit(1)  # the supervisor died before the call
 
 
 def set_rlimits(limits: dict[str, int]) -> list[str]:
@@ -151,6 +153,10 @@ def pack_prediction(prediction: Any) -> tuple[dict[str, Any], Any]:
     return header, memoryview(arr.reshape(-1)).cast("B") if arr.size else None
 
 
+class _BadDataset(Exception):
+    """The dataset could not be loaded (before any participant code ran)."""
+
+
 class Worker:
     """One participant model served over the message pipe."""
 
@@ -165,10 +171,16 @@ class Worker:
     def construct(self, init: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         """Load the data, import model.py, build the datasets for its API and the Model."""
         self.stage = "loading the dataset"
-        from autodl.data import load
+        from autodl.data import DataError, load
 
-        train = load(init["train_dir"])
-        test = load(init["test_dir"])
+        try:
+            train = load(init["train_dir"])
+            test = load(init["test_dir"])
+        except DataError as e:
+            raise _BadDataset(str(e)) from None
+        # Sent before model.py is imported: a bad_dataset error only counts before it,
+        # when no participant code can have forged it.
+        self.send({"op": "loaded"})
         self.stage = "the import of model.py"
         code_dir = init["code_dir"]
         sys.path.insert(0, code_dir)
@@ -202,7 +214,9 @@ class Worker:
             done = bool(getattr(model, "done_training", False))
         except BaseException as e:
             stage = self.stage
-            if isinstance(e, api_module.APIError):
+            if isinstance(e, _BadDataset):
+                self.send({"op": "error", "stage": stage, "kind": "bad_dataset", "message": str(e)})
+            elif isinstance(e, api_module.APIError):
                 self.send({"op": "error", "stage": stage, "kind": "api", "message": str(e)})
             else:
                 self.send(_error(stage, e))

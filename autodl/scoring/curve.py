@@ -207,15 +207,21 @@ class LearningCurve:
 
     @classmethod
     def from_record(cls, record: dict[str, Any], score_name: str = "nauc") -> LearningCurve:
-        """Rebuild a curve from :meth:`to_record` data or a ``learning_curve.json`` dict."""
+        """Rebuild a curve from :meth:`to_record` data or a ``learning_curve.json`` dict.
+
+        >>> c = LearningCurve.from_record({"time_budget": 100, "timestamps": [5], "nauc": [0.5]})
+        >>> c.t0, c.scores, round(c.alc(), 4)
+        (60.0, (0.5,), 0.4592)
+        """
         scores = record.get(score_name)
         if scores is None:
             raise ValueError(f"the record has no {score_name!r} scores")
+        t0 = record.get("t0")  # absent or null in other producers' records: the default
         return cls(
             timestamps=tuple(record.get("timestamps", ())),
             scores=tuple(scores),
             time_budget=float(record["time_budget"]),
-            t0=float(record.get("t0", DEFAULT_T0)),
+            t0=DEFAULT_T0 if t0 is None else float(t0),
             task_name=record.get("task"),
             score_name=score_name,
         )

@@ -10,8 +10,8 @@ import pytest
 from challenge_helpers import blobs, submission
 
 from autodl.challenge.live import LiveState, read_state, render
-from autodl.challenge.runner import detect_gpus, parse_gpus
 from autodl.protocol import append_prediction_time, write_end, write_scores_json, write_start
+from autodl.resources import detect_gpus, parse_gpus
 
 # Says which GPUs it was given and when it held them (the worker's output goes to the log).
 GPU_PROBE = """

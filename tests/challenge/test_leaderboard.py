@@ -15,7 +15,8 @@ from autodl.challenge.leaderboard import (
     leaderboard_csv,
     rank_values,
 )
-from autodl.challenge.results import RunResult, find_results
+from autodl.challenge.results import find_results
+from autodl.protocol import RunResult
 
 
 def test_rank_values_docstring_example():

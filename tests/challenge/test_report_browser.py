@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from autodl.challenge.leaderboard import build_leaderboard, write_leaderboard
-from autodl.challenge.report import write_run_report
 from autodl.challenge.results import find_results
+from autodl.report.run import write_run_report
 
 pytestmark = pytest.mark.browser
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+# PyAV is the optional `media` extra: its tests are skipped without it, except in CI
+# (which installs every extra), where they run and fail.
+needs_av = pytest.mark.skipif(
+    importlib.util.find_spec("av") is None and not os.environ.get("CI"),
+    reason="PyAV is not installed (pip install 'autodl[media]')",
+)
 
 
 def tf_pairs(split_dir: Path) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_helpers import needs_av
 from PIL import Image
 
 from autodl.data import find_task, load
@@ -101,6 +102,7 @@ def kth(shared_data, tmp_path_factory):
     return convert(_raw(shared_data, "mini-kth"), tmp_path_factory.mktemp("kth"), frame_step=4)
 
 
+@needs_av
 def test_kth_videos_read_back_as_frames(shared_data, kth):
     import av
 

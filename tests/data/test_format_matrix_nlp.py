@@ -140,3 +140,30 @@ def test_tokenizer_and_vocabulary():
     assert tokenize("wo n't sit , still") == ["wo", "n't", "sit", ",", "still"]
     # most frequent first; ties keep first-seen order
     assert build_vocabulary([["b", "a"], ["a", "c"]]) == {"a": 0, "b": 1, "c": 2}
+
+
+def test_solution_files_one_reader_for_both_formats(tmp_path):
+    from autodl.data.formats._base import read_solution
+
+    path = tmp_path / "t.solution"
+    path.write_text("0\n2\n\n1\n")  # class indices; a blank line is skipped
+    y = read_solution(path)
+    np.testing.assert_array_equal(y, np.eye(3, dtype=np.float32)[[0, 2, 1]])
+    path.write_text("0\n1\n")  # a 0/1 column: two classes
+    assert read_solution(path).shape == (2, 2)
+    path.write_text("0 1\n1\n0.2 0.8\n")  # scores and indices, class count known
+    np.testing.assert_allclose(read_solution(path, 2), [[0, 1], [0, 1], [0.2, 0.8]])
+    path.write_text("1\n")  # one class: the value is its score
+    np.testing.assert_array_equal(read_solution(path, 1), [[1.0]])
+    for text, num_classes, message in [
+        ("0\n1.5\n", None, r"t\.solution:2: label 1.5 is not a class index 0\.\.1"),
+        ("0 1\n1 0 0\n", None, r"t\.solution:2: 3 values, expected 2"),
+        ("0\n\n3\n", 3, r"t\.solution:3: label 3 is not a class index 0\.\.2"),
+        ("0 x\n", 2, r"t\.solution:1: not numbers"),
+    ]:
+        path.write_text(text)
+        with pytest.raises(FormatError, match=message):
+            read_solution(path, num_classes)
+    path.write_text("0\n1\n")
+    with pytest.raises(FormatError, match=r"t\.solution: 2 label lines for 3 texts"):
+        read_solution(path, 2, 3, "texts")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import wave
 
 import numpy as np
 import pytest
+from data_helpers import needs_av
 from PIL import Image
 
 from autodl.data import find_task, load
@@ -60,6 +63,7 @@ def test_images_of_varying_size_and_kind(tmp_path):
     assert found == 12
 
 
+@needs_av
 def test_wav_files_become_dense_waveforms(tmp_path):
     src = tmp_path / "sounds"
     src.mkdir()
@@ -101,6 +105,7 @@ def test_word_texts_get_a_vocabulary(tmp_path):
         assert " ".join(words[int(i)] for i in x.reshape(-1)) in texts
 
 
+@needs_av
 def test_unreadable_video_and_audio_name_the_file(tmp_path):
     for ext, what in ((".avi", "video"), (".wav", "audio file")):
         src = tmp_path / ext[1:]
@@ -116,6 +121,28 @@ def test_unreadable_video_and_audio_name_the_file(tmp_path):
             convert(src, tmp_path / "out")
         assert str(src / f"bad{ext}") in str(info.value)
         assert "labels.csv:2" in str(info.value)
+
+
+@pytest.mark.parametrize("ext, kind", [(".avi", "video"), (".wav", "audio")])
+def test_without_pyav_media_files_stop_with_one_line(tmp_path, ext, kind):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / f"clip{ext}").write_bytes(b"RIFF" + bytes(64))
+    _labels_csv(src, [(f"clip{ext}", 0)])
+    # an interpreter where `import av` fails, as where the extra is not installed
+    code = "import sys; sys.modules['av'] = None; from autodl.cli import main; sys.exit(main())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "format", str(src), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert errors == [
+        f"autodl format: error: {kind} files need PyAV: pip install 'autodl[media]'"
+    ], proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 class _Terminal(io.StringIO):

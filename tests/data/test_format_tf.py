@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from data_helpers import assert_same_as_tf
+from data_helpers import assert_same_as_tf, needs_av
 
 from autodl.data import find_task
 from autodl.data.formats import convert
@@ -16,7 +16,9 @@ pytest.importorskip("tensorflow")
     "source, options",
     [
         ("mini-cifar", {}),  # compressed PNG, kept byte for byte
-        ("mini-kth", {"frame_step": 10, "max_frames": 5}),  # grey JPEG video frames
+        pytest.param(  # grey JPEG video frames
+            "mini-kth", {"frame_step": 10, "max_frames": 5}, marks=needs_av
+        ),
         ("randomtext", {}),  # sparse text, multi-label scores
         ("matrix/iris-AutoML", {}),  # dense tabular
     ],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
-import autodl.data.dataset as dataset_module
+import autodl.data.decode as decode_module
 from autodl.data import AutoDLDataset, find_task, load, write_task
 
 
@@ -64,13 +66,13 @@ def test_index_and_iteration_agree(mini_mnist):
 def parse_calls(monkeypatch):
     """Count real parse_example calls made by the dataset (a spy, not a stand-in)."""
     calls = []
-    real = dataset_module.parse_example
+    real = decode_module.parse_example
 
     def spy(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dataset_module, "parse_example", spy)
+    monkeypatch.setattr(decode_module, "parse_example", spy)
     return calls
 
 
@@ -100,16 +102,25 @@ def test_interrupted_pass_is_resumed(miniciao, parse_calls):
     assert len(parse_calls) == 82 and ds.is_cached
 
 
-def test_cache_limit_falls_back_to_decoding(miniciao, parse_calls):
-    ds = load(miniciao, cache_limit=10 * 32 * 32 * 3 * 4)
-    a = list(ds)
-    b = list(ds)
-    assert not ds.is_cached and len(parse_calls) == 2 * 82
-    for (x, _), (y, _) in zip(a, b, strict=False):
+def test_cache_limit_keeps_what_fits_and_warns_once(miniciao, parse_calls):
+    from autodl.data.cache import CacheLimitWarning
+
+    per_example = 32 * 32 * 3 * 4 + 10 * 4  # example and labels
+    ds = load(miniciao, cache_limit=10 * per_example)
+    with pytest.warns(CacheLimitWarning, match=r"10 of 82 examples .* the other 72") as record:
+        a = list(ds)
+    assert len(record) == 1
+    assert not ds.is_cached and ds.cache.count == 10 and ds.cache.nbytes <= 10 * per_example
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: later refusals are silent
+        b = list(ds)
+    # the 10 kept ones are served from the cache, the other 72 decoded again
+    assert len(parse_calls) == 82 + 72
+    for (x, _), (y, _) in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     no_cache = load(miniciao, cache=False)
     list(no_cache)
-    assert not no_cache.is_cached
+    assert not no_cache.is_cached and no_cache.cache is None
 
 
 def test_variable_shapes_are_cached(tmp_path, parse_calls):
@@ -122,8 +133,8 @@ def test_variable_shapes_are_cached(tmp_path, parse_calls):
 
 
 def test_worker_processes_give_the_same_pairs(tmp_path, monkeypatch):
-    monkeypatch.setattr(dataset_module, "_PROCESS_MIN", 10)
-    monkeypatch.setattr(dataset_module, "_CHUNK", 7)
+    monkeypatch.setattr(decode_module, "PROCESS_MIN", 10)
+    monkeypatch.setattr(decode_module, "CHUNK", 7)
     x = np.random.default_rng(0).random((40, 1, 3, 3, 1), dtype=np.float32)
     y = np.arange(40) % 3
     root = write_task(tmp_path, "proc", (x, y), num_shards=3)
@@ -160,8 +171,8 @@ def test_import_is_light():
 def test_errors_in_worker_processes_name_file_and_record(tmp_path, monkeypatch):
     from autodl.data import FeatureError
 
-    monkeypatch.setattr(dataset_module, "_PROCESS_MIN", 10)
-    monkeypatch.setattr(dataset_module, "_CHUNK", 4)
+    monkeypatch.setattr(decode_module, "PROCESS_MIN", 10)
+    monkeypatch.setattr(decode_module, "CHUNK", 4)
     x = np.zeros((20, 2), np.float32)
     y = np.arange(20) % 5
     root = write_task(tmp_path, "bad", (x, y))

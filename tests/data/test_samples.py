@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autodl.data import find_task, load, samples
-from autodl.data.inspect import guess_domain
+from autodl.data.domain import guess_domain
 from autodl.protocol import read_matrix
 
 

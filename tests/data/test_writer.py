@@ -158,3 +158,28 @@ def test_overwrite_replaces(tmp_path):
     write_task(tmp_path, "o", (x, [0, 1]))
     root = write_task(tmp_path, "o", (np.ones((3, 3), np.float32), [1, 1, 0]), overwrite=True)
     assert len(load(root)) == 3 and sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+@pytest.mark.parametrize(
+    "examples, options, domain",
+    [
+        (np.zeros((4, 1, 5, 6, 1), np.float32), {}, "image"),
+        (np.zeros((4, 3, 5, 6, 1), np.float32), {}, "video"),
+        ([np.zeros((7 + k, 1, 1, 1), np.float32) for k in range(4)], {}, "speech"),
+        (np.zeros((4, 1, 1, 9, 1), np.float32), {}, "tabular"),
+        (np.eye(4, 5, dtype=np.float32), {"format": "sparse"}, "tabular"),
+        ([np.arange(k + 1) for k in range(4)], {"format": "sparse"}, "text"),
+        ([np.zeros((2, 4, 4, 3), np.uint8)] * 4, {"format": "compressed"}, "video"),
+    ],
+)
+def test_written_domain_is_what_inspect_guesses(tmp_path, examples, options, domain):
+    from autodl.data.domain import guess_domain
+    from autodl.data.inspect import inspect_task
+
+    root = write_task(tmp_path, "d", (examples, np.arange(4) % 2), **options)
+    assert f"domain : {domain}\n" in (root / "d_public.info").read_text()
+    # the public.info line aside, the metadata alone gives the same answer
+    assert guess_domain(load(root).metadata) == domain
+    (root / "d_public.info").write_text("sample_num : 4\n")
+    summary = inspect_task(root)
+    assert (summary.domain, summary.domain_source) == (domain, "shape")

@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+from autodl.protocol import Status
+
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 CENTROID = """
@@ -55,7 +57,8 @@ def test_challenge_in_containers(tmp_path, cli, cpu_image, task):
     proc = cli("challenge", config, "-o", out, "--docker", cpu_image, timeout=600)
     assert proc.returncode == 0, proc.stderr
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "results.csv"))}
-    assert rows["centroid"]["status"] == "ok" and float(rows["centroid"]["alc"]) > 0.5
-    assert rows["broken"]["status"] != "ok" and "broken on purpose" in rows["broken"]["error"]
+    assert rows["centroid"]["status"] == Status.OK and float(rows["centroid"]["alc"]) > 0.5
+    assert rows["broken"]["status"] != Status.OK
+    assert "broken on purpose" in rows["broken"]["error"]
     board = {r["submission"]: r for r in csv.DictReader(open(out / "leaderboard.csv"))}
     assert (board["centroid"]["blobs_rank"], board["broken"]["blobs_rank"]) == ("1", "2")

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from autodl import protocol
-from autodl.docker import DockerError, check_harness, ingest_in_container
+from autodl.docker import HARNESS_LABEL, DockerError, check_harness, ingest_in_container
+from autodl.protocol import Status, read_ingestion_record
 from autodl.submission import pack
 
 MODELS = Path(__file__).resolve().parent / "models"
@@ -21,15 +22,11 @@ MODELS = Path(__file__).resolve().parent / "models"
 pytestmark = pytest.mark.docker
 
 
-def ingestion_record(output_dir) -> dict:
-    return json.loads((output_dir / "ingestion.json").read_text())
-
-
 def test_image_holds_the_harness(engine, cpu_image):
     import autodl
 
     img = engine.images.get(cpu_image)
-    assert img.labels["org.autodl.harness"] == "autodl"
+    assert img.labels[HARNESS_LABEL] == "autodl"
     out = (
         engine.containers.run(
             cpu_image,
@@ -77,10 +74,10 @@ def test_same_predictions_as_a_local_run(tmp_path, cpu_image, task):
     assert proc.returncode == 0, proc.stderr
     rc = ingest_in_container(cpu_image, task, sub, boxed, time_budget=300, cpus=1, memory="3g")
     assert rc == 0
-    rec = ingestion_record(boxed)
-    assert rec["status"] == "ok", rec
-    assert rec["task_name"] == "blobs" and rec["num_predictions"] == 3
-    assert ingestion_record(local)["status"] == "ok"
+    rec = read_ingestion_record(boxed)
+    assert rec.status is Status.OK, rec
+    assert rec.task_name == "blobs" and rec.num_predictions == 3
+    assert read_ingestion_record(local).status is Status.OK
     # The same model on the same data gives the same bytes, prediction by prediction.
     ours = protocol.list_predictions(boxed)
     theirs = protocol.list_predictions(local)
@@ -105,8 +102,8 @@ def test_confinement_seen_from_inside(tmp_path, cpu_image, task):
     out = tmp_path / "out"
     rc = ingest_in_container(cpu_image, task, MODELS / "probe", out, time_budget=60)
     assert rc == 0
-    rec = ingestion_record(out)
-    text = (rec.get("traceback") or "") + "\n" + (rec.get("error") or "")
+    rec = read_ingestion_record(out)
+    text = (rec.traceback or "") + "\n" + (rec.error or "")
     line = next(ln for ln in text.splitlines() if "PROBE {" in ln)
     seen = json.loads(line.split("PROBE ", 1)[1])
     assert seen["interfaces"] == ["lo"]
@@ -122,7 +119,7 @@ def test_confinement_seen_from_inside(tmp_path, cpu_image, task):
     assert seen["write_output"].startswith("PermissionError")
     assert seen["write_code"] != "ok" and seen["write_data"] != "ok"
     assert not (out / "evil.txt").exists()
-    assert rec["status"] == "error"
+    assert rec.status is Status.ERROR
 
 
 def test_memory_limit_is_recorded(tmp_path, cpu_image, task):
@@ -130,9 +127,9 @@ def test_memory_limit_is_recorded(tmp_path, cpu_image, task):
     t0 = time.monotonic()
     rc = ingest_in_container(cpu_image, task, MODELS / "hog", out, time_budget=120, memory="700m")
     assert rc == 0
-    rec = ingestion_record(out)
-    assert rec["status"] == "out_of_memory", rec
-    assert "memory" in rec["error"]
+    rec = read_ingestion_record(out)
+    assert rec.status is Status.OUT_OF_MEMORY, rec
+    assert "memory" in rec.error
     assert protocol.read_end(out) is not None
     assert time.monotonic() - t0 < 120
 
@@ -151,8 +148,9 @@ def test_wall_clock_kills_a_hung_container(tmp_path, cpu_image, task):
     )
     assert rc == 0
     assert time.monotonic() - t0 < 90
-    rec = ingestion_record(out)
-    assert rec["status"] == "killed" and "20 s" in rec["error"]
+    rec = read_ingestion_record(out)
+    assert rec.status is Status.KILLED and "20 s" in rec.error
+    assert rec.warnings and "recorded by the host" in rec.warnings[0]
     assert protocol.read_end(out).ingestion_success == 0
 
 
@@ -170,7 +168,7 @@ def test_all_zero_baseline_scores_zero(tmp_path, cpu_image, task):
     assert (code / "model.py").is_file()
     out = tmp_path / "out"
     assert ingest_in_container(cpu_image, task, code, out, time_budget=30) == 0
-    assert ingestion_record(out)["status"] == "ok"
+    assert read_ingestion_record(out).status is Status.OK
     score_folder(task, out, tmp_path / "scores", time_budget=30)
     scores = protocol.read_scores(tmp_path / "scores")
     assert scores["alc"] == 0.0 and scores["nauc"] == 0.0

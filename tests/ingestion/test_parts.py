@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,6 +92,41 @@ def test_eof_is_channel_closed(pipe):
 
 
 # --------------------------------------------------------------------------- API
+
+
+def _frame(raw: bytes) -> bytes:
+    return len(raw).to_bytes(4, "big") + raw
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"[" * 500_000 + b"]" * 500_000, "nested too deeply"),
+        (b'{"op":"x","s":"\xff\xfe"}', "not UTF-8"),
+        (b'{"op":"x","v":NaN}', "not JSON"),
+        (b'{"op":"x","nbytes":true}', "bad payload size"),
+        (b'{"op":"x","n":' + b"9" * 5000 + b"}", "not JSON"),
+    ],
+)
+def test_hostile_headers_are_protocol_violations(pipe, raw, message):
+    # Whatever the worker sends ends as ProtocolViolation (its fault), never another error.
+    r, w = pipe
+    frame = _frame(raw)
+    threading.Thread(target=os.write, args=(w, frame), daemon=True).start()
+    with pytest.raises(messages.ProtocolViolation, match=message):
+        messages.Reader(r).receive(time.monotonic() + 20)
+
+
+def test_send_has_a_deadline_when_the_other_side_never_reads(pipe):
+    import fcntl
+
+    r, w = pipe
+    fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: one page, as a hostile worker would set it
+    t0 = time.monotonic()
+    with pytest.raises(messages.MessageTimeout):
+        for _ in range(10_000):
+            messages.send(w, {"op": "round", "pad": "x" * 100}, deadline=time.monotonic() + 0.5)
+    assert time.monotonic() - t0 < 30
 
 
 class _Native:

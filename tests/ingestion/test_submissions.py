@@ -127,12 +127,14 @@ def test_memory_bomb_with_memory_limit(ingest_run, tiny_task, tmp_path):
 
 def test_fork_bomb_is_contained(ingest_run, tiny_task, tmp_path):
     run = ingest_run(tiny_task, "fork_bomb", tmp_path, "--max_processes", "64")
-    if run.result["isolation"]["privileges_dropped"]:
-        # RLIMIT_NPROC binds under the unprivileged uid: fork fails inside the model.
+    isolation = run.result["isolation"]
+    if isolation["privileges_dropped"] or isolation["sandbox"]["kind"] == "bwrap":
+        # The sandbox's pids cgroup or RLIMIT_NPROC (which binds without capabilities,
+        # and under an unprivileged uid): fork fails inside the model.
         assert run.result["status"] == "error"
         assert "BlockingIOError" in run.result["error"]
     else:
-        # Root ignores RLIMIT_NPROC: the 100 children exist and must all be killed.
+        # Unconfined root ignores RLIMIT_NPROC: the 100 children exist and must all die.
         assert run.result["status"] == "timeout"
     run.check_files(1)
     _done_in_time(run)
@@ -252,8 +254,10 @@ def test_output_folder_cannot_be_forged(ingest_run, tiny_task, tmp_path):
     names = sorted(p.name for p in run.output_dir.iterdir())
     assert names == ["end.txt", "ingestion.json", "start.txt", "tiny.predict_0", "tiny.predict_1"]
     line = next(x for x in run.stdout.splitlines() if x.startswith("forgery:"))
-    if run.result["isolation"]["privileges_dropped"]:
-        assert line.startswith("forgery: 0 of"), line  # nothing it could write
+    isolation = run.result["isolation"]
+    if isolation["privileges_dropped"] or isolation["sandbox"]["kind"] == "bwrap":
+        # The output folder is not in the sandbox; a dropped uid could not write it.
+        assert line.startswith("forgery: 0 of"), line
     else:
         # Same uid: it wrote, and ingestion undid it before end.txt.
         assert not line.startswith("forgery: 0 of"), line
@@ -369,3 +373,21 @@ def test_no_stage_uses_the_data_folder_in_place(ingest_run, tiny_task, tmp_path)
     assert run.result["status"] == "ok"
     if run.result["isolation"]["privileges_dropped"]:
         assert any("cannot read" in w for w in run.result["warnings"]), run.result["warnings"]
+
+
+def test_odd_prediction_files_of_an_earlier_hand_are_removed(ingest_run, tiny_task, tmp_path):
+    """``predict_01`` (the solution, say) beside ``predict_1``, a link and a FIFO named as
+    predictions: none was written by ingestion, none is left for a scorer to pick."""
+    from autodl.data import find_task
+
+    name = find_task(tiny_task).name
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / f"{name}.predict_01").write_text("1 0\n")
+    os.symlink("/etc/passwd", out / f"{name}.predict_7")
+    os.mkfifo(out / f"{name}.predict_8")
+    run = ingest_run(tiny_task, "native_ok", tmp_path, budget=30)
+    assert run.result["status"] == "ok", run.result
+    left = sorted(p.name for p in out.iterdir() if ".predict_" in p.name)
+    assert left == [protocol.prediction_name(name, k) for k in range(len(left))]
+    assert any("predict_01" in w for w in run.result["warnings"]), run.result["warnings"]

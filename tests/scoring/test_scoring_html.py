@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from autodl.scoring.scorer import score_folder
+from autodl.scoring import score_folder
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None

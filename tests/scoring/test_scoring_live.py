@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from autodl.scoring import nauc
+from autodl import proc
+from autodl.scoring import nauc, score_folder
 from autodl.scoring.process import ingestion_pid_problem
-from autodl.scoring.scorer import score_folder
 
 # A producer process: writes start.txt with its own pid, one prediction every DELAY s, then
 # end.txt. "atomic" follows autodl.protocol (temporary name + rename, then the timestamp);
@@ -191,3 +191,31 @@ def test_which_pids_scoring_may_end():
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_proc_reads_a_real_process_named_with_parentheses():
+    # The process names itself "x) (y z)": a stat line whose comm holds ") (" and spaces.
+    code = (
+        "import ctypes, time\n"
+        "ctypes.CDLL(None).prctl(15, b'x) (y z)', 0, 0, 0)\n"  # PR_SET_NAME
+        "print('ready', flush=True)\ntime.sleep(120)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        st = proc.read_stat(child.pid)
+        assert (st.comm, st.ppid, st.pgid, st.state) == ("x) (y z)", os.getpid(), child.pid, "S")
+        assert abs(proc.start_time(child.pid) - time.time()) < 30
+        assert proc.is_alive(child.pid)
+        assert proc.signal_group(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while proc.read_stat(child.pid).state != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not proc.is_alive(child.pid)  # a zombie: ended, not yet reaped
+    finally:
+        child.kill()
+        child.wait()
+    assert proc.read_stat(child.pid) is None and not proc.signal_group(child.pid, 0)

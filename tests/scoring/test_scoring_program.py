@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from autodl.scoring.scorer import score_folder
+from autodl.scoring import score_folder
 
 PROGRAM = Path(__file__).resolve().parents[2] / "scoring"
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from autodl.data.domain import DOMAINS  # noqa: F401 - the formats import it from here
 from autodl.data.errors import DataError
 
 # How examples are held in a RawTask (and so how they are written):
@@ -24,7 +25,6 @@ from autodl.data.errors import DataError
 #   "compressed": lists of encoded frames (PNG/JPEG bytes), one per time step
 #   "sparse":     int64 token ids (text; channel_to_index_map holds the vocabulary)
 Kind = Literal["dense", "compressed", "sparse"]
-DOMAINS = ("image", "video", "speech", "text", "tabular")
 
 T = TypeVar("T")
 
@@ -97,6 +97,64 @@ def one_hot(indices: Sequence[int], num_classes: int) -> np.ndarray:
     out = np.zeros((len(indices), num_classes), dtype=np.float32)
     out[np.arange(len(indices)), np.asarray(indices, dtype=np.int64)] = 1.0
     return out
+
+
+def read_solution(
+    path: Path,
+    num_classes: int | None = None,
+    expected: int | None = None,
+    what: str = "examples",
+) -> np.ndarray:
+    """A ``.solution`` file (AutoML, AutoNLP) -> ``(n, num_classes)`` float32 label rows.
+
+    Each non-blank line is one score per class (one-hot, multi-label or soft), or a
+    single class index (when ``num_classes`` is not 1). ``num_classes=None`` takes it from
+    the file: the width of its rows, or for single indices the largest + 1, at least 2 (a
+    0/1 column is a binary task, written as two columns "not 1" and "1"). ``expected``:
+    the number of rows there must be (``what`` names them in the error). Every error
+    names the file and line.
+    """
+    if not path.is_file():
+        raise FormatError(f"{path}: missing", path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: not UTF-8 text ({exc})", path) from None
+    lines = []
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            lines.append((line_no, [float(v) for v in line.split()]))
+        except ValueError:
+            raise FormatError(f"{where(path, line_no)}: not numbers: {line[:40]!r}") from None
+    if num_classes is None and lines:
+        widths = {len(values) for _, values in lines}
+        if widths == {1}:
+            top = max(values[0] for _, values in lines)
+            num_classes = max(int(top) + 1 if top == int(top) else 0, 2)
+        else:
+            num_classes = len(lines[0][1])
+    rows = np.zeros((len(lines), num_classes or 0), dtype=np.float32)
+    for row, (line_no, values) in enumerate(lines):
+        if len(values) == 1 and num_classes != 1:
+            k = int(values[0])
+            if k != values[0] or not 0 <= k < num_classes:  # type: ignore[operator]
+                raise FormatError(
+                    f"{where(path, line_no)}: label {values[0]:g} is not a class index "
+                    f"0..{num_classes - 1}"  # type: ignore[operator]
+                )
+            rows[row, k] = 1.0
+        elif len(values) == num_classes:
+            rows[row] = values
+        else:
+            raise FormatError(
+                f"{where(path, line_no)}: {len(values)} values, expected {num_classes} "
+                "(one score per class) or 1 (a class index)"
+            )
+    if expected is not None and len(rows) != expected:
+        raise FormatError(f"{path}: {len(rows)} label lines for {expected} {what}")
+    return rows
 
 
 def split_task(task: RawTask, test_size: float = 0.2, seed: int = 0) -> tuple[Split, Split, bool]:

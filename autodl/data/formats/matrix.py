@@ -19,7 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from autodl.data.formats._base import FormatError, RawTask, Split, parse_info, read_names, where
+from autodl.data.formats._base import (
+    FormatError,
+    RawTask,
+    Split,
+    parse_info,
+    read_names,
+    read_solution,
+    where,
+)
 
 
 def detect(path: Path) -> bool:
@@ -55,11 +63,8 @@ def read(source: Path, name: str | None = None) -> RawTask:
                 raise FormatError(f"{sol_path}: missing (the training labels)")
             splits[split] = None  # unlabelled split: of no use for a scored task
             continue
-        y = read_solution(sol_path, label_names)
-        if len(y) != len(x):
-            raise FormatError(
-                f"{sol_path}: {len(y)} label lines for {len(x)} examples in {data_path.name}"
-            )
+        num_classes = len(label_names) if label_names else None
+        y = read_solution(sol_path, num_classes, len(x), f"examples in {data_path.name}")
         splits[split] = (x, y)
     train = splits["train"]
     assert train is not None
@@ -135,26 +140,3 @@ def read_data(path: Path, num_features: int | None = None) -> tuple[np.ndarray, 
         if len(r) != width:
             raise FormatError(f"{where(path, i + 1)}: {len(r)} values, expected {width}")
     return np.asarray(rows, dtype=np.float32), False
-
-
-def read_solution(path: Path, label_names: list[str] | None) -> np.ndarray:
-    y, _ = read_data(path)
-    if y.shape[1] == 1:
-        values = y[:, 0]
-        if np.any(values != np.round(values)) or values.min() < 0:
-            raise FormatError(f"{path}: a one-column solution must hold class indices")
-        num_classes = len(label_names) if label_names else int(values.max()) + 1
-        num_classes = max(num_classes, 2)
-        if values.max() >= num_classes:
-            line = int(np.argmax(values >= num_classes)) + 1
-            raise FormatError(
-                f"{where(path, line)}: class {int(values[line - 1])} is outside label.name "
-                f"({num_classes} classes)"
-            )
-        y = np.zeros((len(values), num_classes), dtype=np.float32)
-        y[np.arange(len(values)), values.astype(np.int64)] = 1.0
-    if label_names is not None and y.shape[1] != len(label_names):
-        raise FormatError(
-            f"{path}: {y.shape[1]} label columns but {len(label_names)} names in label.name"
-        )
-    return y

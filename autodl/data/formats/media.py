@@ -1,5 +1,9 @@
 """Decoding contributor files: images (Pillow), videos and audio (PyAV).
 
+PyAV is the optional ``media`` extra (``pip install 'autodl[media]'``): without it,
+images and texts convert as usual and a video or audio file stops the conversion with
+one line saying what to install.
+
 Images keep their original PNG/JPEG bytes when a reader decodes them to the same pixels
 (8-bit greyscale or RGB); anything else (GIF, BMP, palette, alpha, 16-bit) is re-encoded
 as PNG, which is lossless. Video frames are encoded one image per time step.
@@ -22,6 +26,14 @@ TEXT_EXTENSIONS = (".txt",)
 
 _GREY_MODES = {"1", "L", "I", "I;16", "F"}
 _KEEP = {("PNG", "L"), ("PNG", "RGB"), ("JPEG", "L"), ("JPEG", "RGB")}
+
+
+def _av(kind: str):
+    try:
+        import av
+    except ImportError:
+        raise FormatError(f"{kind} files need PyAV: pip install 'autodl[media]'") from None
+    return av
 
 
 @dataclass
@@ -104,7 +116,7 @@ class Video:
 
 def read_video(path: Path, frame_step: int = 1, max_frames: int | None = None) -> Video:
     """Decode every ``frame_step``-th frame of a video (at most ``max_frames``) to RGB."""
-    import av
+    av = _av("video")
 
     frames: list[np.ndarray] = []
     try:
@@ -133,7 +145,7 @@ def read_audio(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, 
 
     Returns (samples, rate); ``rate`` is the file's own when ``sample_rate`` is None.
     """
-    import av
+    av = _av("audio")
 
     try:
         with av.open(str(path)) as container:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from autodl.data.formats import text as textmod
-from autodl.data.formats._base import FormatError, RawTask, Split, one_hot, progress, where
+from autodl.data.formats._base import FormatError, RawTask, Split, progress, read_solution
 
 
 def detect(path: Path) -> bool:
@@ -53,13 +53,15 @@ def read(source: Path, name: str | None = None, language: str | None = None) -> 
     language = language or meta.get("language")
 
     train_texts = _lines(data_dir / "train.data")
-    train_labels = read_solution(data_dir / "train.solution", num_classes, len(train_texts))
+    train_labels = read_solution(
+        data_dir / "train.solution", num_classes, len(train_texts), "texts"
+    )
     test_texts: list[str] | None = None
     test_labels = None
     solution = _find_test_solution(data_dir, base)
     if solution is not None and (data_dir / "test.data").is_file():
         test_texts = _lines(data_dir / "test.data")
-        test_labels = read_solution(solution, num_classes, len(test_texts))
+        test_labels = read_solution(solution, num_classes, len(test_texts), "texts")
     for key, texts in (("train_num", train_texts), ("test_num", test_texts)):
         if texts is not None and key in meta and int(meta[key]) != len(texts):
             raise FormatError(f"{meta_path}: {key} is {meta[key]} but there are {len(texts)} lines")
@@ -111,29 +113,3 @@ def _lines(path: Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line.rstrip("\r") for line in lines]
-
-
-def read_solution(path: Path, num_classes: int, expected: int) -> np.ndarray:
-    """One-hot rows, or one class index a line -> (n, num_classes) float32."""
-    rows = []
-    for line_no, line in enumerate(_lines(path), 1):
-        try:
-            values = [float(v) for v in line.split()]
-        except ValueError:
-            raise FormatError(f"{where(path, line_no)}: not numbers: {line[:40]!r}") from None
-        if len(values) == 1 and num_classes != 1:
-            k = int(values[0])
-            if k != values[0] or not 0 <= k < num_classes:
-                raise FormatError(
-                    f"{where(path, line_no)}: label {values[0]:g} is outside 0..{num_classes - 1}"
-                )
-            rows.append(one_hot([k], num_classes)[0])
-        elif len(values) == num_classes:
-            rows.append(np.asarray(values, dtype=np.float32))
-        else:
-            raise FormatError(
-                f"{where(path, line_no)}: {len(values)} values, expected {num_classes} (class_num)"
-            )
-    if len(rows) != expected:
-        raise FormatError(f"{path}: {len(rows)} label lines for {expected} texts")
-    return np.asarray(rows, dtype=np.float32).reshape(len(rows), num_classes)

@@ -76,6 +76,9 @@ class NetworkCandidate:
     def update(self, items, labels: np.ndarray, deadline: float, complete: bool = False) -> None:
         import torch
 
+        # on CUDA: pinned host memory and non-blocking copies; on the CPU: a no-op
+        from autodl.data.torch import to_device
+
         data = self._stack(items)
         n = len(labels)
         if self.net is None:
@@ -101,8 +104,8 @@ class NetworkCandidate:
             if self.steps < 2 and now > deadline:
                 break
             idx = self.rng.choice(n, size=batch_size, replace=weights is not None, p=weights)
-            x = self.spec.batch(data, idx, train=True, rng=self.rng).to(self.device)
-            y = targets[idx].to(self.device)
+            x = to_device(self.spec.batch(data, idx, train=True, rng=self.rng), self.device)
+            y = to_device(targets[idx], self.device)
             lr = self.spec.lr / (1.0 + self.epochs / 15.0)
             for opt in self.opts:
                 for group in opt.param_groups:
@@ -139,6 +142,8 @@ class NetworkCandidate:
     def predict(self, items) -> np.ndarray:
         import torch
 
+        from autodl.data.torch import to_device
+
         data = self._stack(items)
         n = len(items)
         self.net.eval()
@@ -146,7 +151,7 @@ class NetworkCandidate:
         with torch.no_grad():
             for start in range(0, n, 256):
                 idx = np.arange(start, min(n, start + 256))
-                x = self.spec.batch(data, idx, train=False, rng=None).to(self.device)
+                x = to_device(self.spec.batch(data, idx, train=False, rng=None), self.device)
                 with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
                     logits = self.net(x).float()
                 proba = torch.sigmoid(logits) if self.multilabel else torch.softmax(logits, 1)

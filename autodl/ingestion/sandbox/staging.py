@@ -12,8 +12,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from autodl.ingestion.limits import thread_env
+from autodl.ingestion.limits import WorkerUser, can_read, thread_env
+from autodl.resources import ALL_GPUS, parse_gpus
 
 
 def link_tree(src: Path, dst: Path, readable: bool) -> None:
@@ -74,8 +76,15 @@ def _needs_pythonpath() -> str | None:
     return str(package.parent)
 
 
-def worker_env(home: Path, gpus: str | None, cpu_threads: int | None) -> dict[str, str]:
-    """A scrubbed environment: only what Python, CUDA and the numeric libraries need."""
+def worker_env(
+    home: Path, gpus: str | None, cpu_threads: int | None, sandbox: str | None = None
+) -> dict[str, str]:
+    """A scrubbed environment: only what Python, CUDA and the numeric libraries need.
+
+    ``home`` is the worker's home as it sees it (inside the sandbox when there is one);
+    ``sandbox`` names the confinement (``AUTODL_SANDBOX``: the worker adapts to a PID
+    namespace).
+    """
     env = {
         "PATH": os.pathsep.join(
             [os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]
@@ -97,12 +106,68 @@ def worker_env(home: Path, gpus: str | None, cpu_threads: int | None) -> dict[st
     pythonpath = _needs_pythonpath()
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    if gpus is None:
+    ids = parse_gpus(gpus)
+    if ids is None:
         if "CUDA_VISIBLE_DEVICES" in os.environ:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
-    elif gpus.strip().lower() in ("none", "", "-1", "cpu"):
-        env["CUDA_VISIBLE_DEVICES"] = ""
-    elif gpus.strip().lower() != "all":
-        env["CUDA_VISIBLE_DEVICES"] = gpus.strip()
+    elif ids != [ALL_GPUS]:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(ids)
+    if sandbox:
+        env["AUTODL_SANDBOX"] = sandbox
     env.update(thread_env(cpu_threads))
     return env
+
+
+def stage_box(
+    box: Path,
+    task: Any,
+    code_path: Path,
+    *,
+    stage_data: bool,
+    user: WorkerUser,
+    warnings: list[str],
+) -> tuple[Path, Path, Path]:
+    """Fill the worker's folder: ``(data_dir, code, home)`` (SubmissionError for bad code).
+
+    box/  0711: data/<name>.data, code/ (or unpacked/), home/ (cwd and HOME unconfined)
+    Traversable, not listable: an unconfined worker reaches only the names it is given;
+    a sandboxed one sees these only at the fixed paths they are mounted at.
+    """
+    from autodl.submission import resolve_code
+
+    box.mkdir(mode=0o711)
+    os.chmod(box, 0o711)
+    data = box / "data"
+    data.mkdir(mode=0o711)
+    os.chmod(data, 0o711)
+    data_dir = data / task.data_dir.name
+    in_place_unreadable = not can_read(task.data_dir, user)
+    if stage_data or task.solution_path is not None or in_place_unreadable:
+        if not stage_data:
+            why = (
+                "the task folder holds its solution"
+                if task.solution_path is not None
+                else f"uid {user.uid} cannot read {task.data_dir}"
+            )
+            warnings.append(f"{why}: data staged")
+        link_tree(task.data_dir, data_dir, user.dropped)
+    else:
+        data_dir = task.data_dir
+    code = resolve_code(code_path, box / "unpacked")
+    if box not in code.parents:
+        staged = box / "code"
+        link_tree(code, staged, user.dropped)
+        code = staged
+    else:
+        for p in [code, *code.parents]:
+            if p == box:
+                break
+            os.chmod(p, 0o755)
+    home = box / "home"
+    home.mkdir()
+    (home / "tmp").mkdir()
+    if user.dropped:
+        for p in (home, home / "tmp"):
+            os.chown(p, user.uid, user.gid)
+            os.chmod(p, 0o700)
+    return data_dir, code, home
