@@ -112,6 +112,17 @@ def command(
     if not network:
         args.append("--unshare-net")
     args += _system_mounts()
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    if gpu:
+        args += _gpu_devices()
+    # One budget for the three: half for the home (TMPDIR lives there), a quarter each
+    # for /tmp and /dev/shm, so what a submission can park in files is scratch_bytes.
+    # They come before the read-only mounts: an interpreter or a checkout that lives under
+    # the host's /tmp (a venv in a CI clone) is then mounted over the private /tmp, not
+    # hidden by it.
+    total = int(scratch_bytes)
+    for path, share in ((HOME, total // 2), ("/tmp", total // 4), ("/dev/shm", total // 4)):
+        args += ["--perms", "0700", "--size", str(max(share, 1 << 20)), "--tmpfs", path]
     seen: set[str] = set()
     for m in mounts:
         target = m.target or m.source
@@ -119,14 +130,6 @@ def command(
             continue
         seen.add(target)
         args += ["--ro-bind", m.source, target]
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    if gpu:
-        args += _gpu_devices()
-    # One budget for the three: half for the home (TMPDIR lives there), a quarter each
-    # for /tmp and /dev/shm, so what a submission can park in files is scratch_bytes.
-    total = int(scratch_bytes)
-    for path, share in ((HOME, total // 2), ("/tmp", total // 4), ("/dev/shm", total // 4)):
-        args += ["--perms", "0700", "--size", str(max(share, 1 << 20)), "--tmpfs", path]
     args += ["--remount-ro", "/", "--chdir", cwd]
     if status_fd is not None:
         args += ["--json-status-fd", str(status_fd)]
