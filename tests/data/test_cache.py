@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from data_helpers import smooth_image
 
-import autodl.data.decode as decode_module
 from autodl.data import load, write_task
 from autodl.data.cache import CacheLimitWarning
 
@@ -37,20 +36,6 @@ def jpegs(tmp_path_factory):
 def reference(jpegs):
     """Every pair as the uncached reader parses it."""
     return load(jpegs, cache=False).gather(np.arange(N))
-
-
-@pytest.fixture
-def parse_calls(monkeypatch):
-    """Count real parse_example calls made in this process (a spy, not a stand-in)."""
-    calls = []
-    real = decode_module.parse_example
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(decode_module, "parse_example", spy)
-    return calls
 
 
 def test_indexing_fills_the_cache_in_any_order(jpegs, reference, parse_calls):

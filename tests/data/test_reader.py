@@ -62,20 +62,6 @@ def test_index_and_iteration_agree(mini_mnist):
         ds[len(ds)]
 
 
-@pytest.fixture
-def parse_calls(monkeypatch):
-    """Count real parse_example calls made by the dataset (a spy, not a stand-in)."""
-    calls = []
-    real = decode_module.parse_example
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(decode_module, "parse_example", spy)
-    return calls
-
-
 def test_later_passes_do_not_parse_again(miniciao, parse_calls):
     ds = load(miniciao)
     first = list(ds)
