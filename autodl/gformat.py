@@ -1,6 +1,7 @@
 """``'%g'`` text of float arrays, vectorised: the bytes Python's ``'%g' % x`` gives, fast.
 
-The AutoDL prediction format is ``'{:g} '`` per value and a line per row (protocol §4).
+The AutoDL prediction format is ``'{:g}'`` values joined by single spaces, a line per
+row, no trailing space: the bytes of the 2019 writer (``data_io.write``; protocol §4).
 Formatting a million values one call at a time is slow; here the common case is done
 with array arithmetic, in blocks of 16384 values, and the rest by Python itself:
 
@@ -28,7 +29,7 @@ import numpy as np
 
 PRECISION = 6  # '%g' significant digits
 _XMIN, _XMAX = -16, 21  # decimal exponents of the fast path; 10**(5 - X) stays exact
-_WIDTH = 16  # cell bytes; the longest text is '-1.23457e-308 \n' (15)
+_WIDTH = 16  # cell bytes; the longest text is '-1.23457e-308 ' (14)
 _CHUNK = 1 << 14  # values per pass: keeps the temporaries in cache-sized pieces
 _SLACK = 1e-9  # distance from a rounding boundary below which Python decides
 
@@ -36,13 +37,13 @@ __all__ = ["format_g"]
 
 
 def format_g(values: np.ndarray) -> bytes:
-    r"""The bytes of ``'%g '`` for every value, and ``'\n'`` after each row.
+    r"""The bytes of ``'%g'`` for every value, joined by ``' '``, ``'\n'`` ending each row.
 
     ``values`` is a 2-D array (one row per line); the result equals
-    ``''.join(''.join('%g ' % v for v in row) + '\n' for row in values).encode()``.
+    ``''.join(' '.join('%g' % v for v in row) + '\n' for row in values).encode()``.
 
     >>> format_g(np.array([[0.5, 1e-5, 123456789.0], [-0.0, 0.1234565, float("nan")]]))
-    b'0.5 1e-05 1.23457e+08 \n-0 0.123456 nan \n'
+    b'0.5 1e-05 1.23457e+08\n-0 0.123456 nan\n'
     """
     arr = np.ascontiguousarray(values, dtype=np.float64)
     if arr.ndim != 2:
@@ -114,7 +115,7 @@ def _format_block(v: np.ndarray, ends: np.ndarray, t: _Tables) -> bytes:
 
     slow = np.flatnonzero(~(ok | zero))
     for i in slow.tolist():
-        text = (f"{v[i]:g} " + ("\n" if ends[i] else "")).encode("ascii")
+        text = (f"{v[i]:g}" + ("\n" if ends[i] else " ")).encode("ascii")
         bytes_[i, : len(text)] = np.frombuffer(text, dtype=np.uint8)
         keep.reshape(-1, _WIDTH)[i, : len(text)] = True
     return np.compress(keep.ravel(), bytes_.ravel()).tobytes()
@@ -147,7 +148,7 @@ class _Tables:
         ]
         self.zero_key = np.arange(4) + len(layouts)
         layouts += [
-            (("-0 " if neg else "0 ") + "\n" * end, 0, 0) for neg in (0, 1) for end in (0, 1)
+            (("-0" if neg else "0") + _sep(end), 0, 0) for neg in (0, 1) for end in (0, 1)
         ]
         self.slow_key = len(layouts)
         layouts.append(("", 0, 0))
@@ -172,7 +173,7 @@ def _layout(neg: int, x: int, k: int, end: int) -> tuple[str, int, int]:
     after how many digits a '.' interrupts them (6: none).
     """
     sign = "-" if neg else ""
-    tail = " " + "\n" * end
+    tail = _sep(end)
     if -4 <= x < PRECISION:
         if x >= 0:
             frac = "." + "0" * (k - x - 1) if k > x + 1 else ""
@@ -180,6 +181,11 @@ def _layout(neg: int, x: int, k: int, end: int) -> tuple[str, int, int]:
         return sign + "0." + "0" * (-x - 1) + "0" * k + tail, len(sign) + 1 - x, 6
     mantissa = "0." + "0" * (k - 1) if k > 1 else "0"
     return sign + mantissa + f"e{x:+03d}" + tail, len(sign), 1
+
+
+def _sep(end: int) -> str:
+    """What follows a value: a space between values, the newline after a row's last."""
+    return "\n" if end else " "
 
 
 @functools.cache

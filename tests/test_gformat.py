@@ -11,9 +11,9 @@ from autodl.gformat import format_g
 
 
 def python_g(values: np.ndarray) -> bytes:
-    """The slow reference: Python's '%g ' per value, a newline per row."""
+    """The slow reference: Python's '%g' per value joined by spaces, a newline per row."""
     rows = values.tolist()
-    return "".join("".join("%g " % v for v in row) + "\n" for row in rows).encode()  # noqa: UP031
+    return "".join(" ".join("%g" % v for v in row) + "\n" for row in rows).encode()  # noqa: UP031
 
 
 def assert_same(values: np.ndarray) -> None:
@@ -33,7 +33,7 @@ def neighbours(values: list[float]) -> np.ndarray:
 
 def test_docstring_example():
     values = np.array([[0.5, 1e-5, 123456789.0], [-0.0, 0.1234565, float("nan")]])
-    assert format_g(values) == b"0.5 1e-05 1.23457e+08 \n-0 0.123456 nan \n"
+    assert format_g(values) == b"0.5 1e-05 1.23457e+08\n-0 0.123456 nan\n"
 
 
 def test_probabilities_like_predictions():

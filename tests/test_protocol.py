@@ -27,17 +27,24 @@ EDGES = [
 
 
 def reference_writer(values: np.ndarray) -> bytes:
-    """The 2019 ingestion's writer: '{:g} ' per value, a newline per row."""
-    return "".join(
-        "".join("{:g} ".format(float(v)) for v in row) + "\n"  # noqa: UP032
-        for row in values
-    ).encode()
+    """The 2019 ingestion's writer (data_io.write): '{0:g}' values joined by single spaces,
+    then a newline, per row; a row that is not a list or array is one value on its line."""
+    lines = []
+    for row in values:
+        if not isinstance(row, (np.ndarray, list)):
+            row = [row]
+        lines.append(" ".join("{0:g}".format(float(v)) for v in row) + "\n")  # noqa: UP030, UP032
+    return "".join(lines).encode()
 
 
 def test_prediction_bytes_equal_the_reference_writer(tmp_path):
     rng = np.random.default_rng(0)
     for values in (rng.random((300, 7)), np.round(rng.random((50, 3)), 1), np.array([EDGES])):
         assert protocol.format_prediction(values) == reference_writer(values)
+    # No trailing space: a line is exactly the values and the separators between them.
+    assert protocol.format_prediction(np.array([[0.25, 1.0], [0.0, -0.5]])) == b"0.25 1\n0 -0.5\n"
+    column = rng.random(20)  # 1-D: one value per line, as the reference writes it
+    assert protocol.format_prediction(column) == reference_writer(column)
     big = rng.random((2000, 600))  # more than one block of rows
     path = protocol.write_prediction(tmp_path, "task", 3, big)
     assert path.name == "task.predict_3" and path.read_bytes() == reference_writer(big)
@@ -60,6 +67,12 @@ def test_start_and_end_files_read_back(tmp_path):
     assert (tmp_path / "start.txt").read_text() == (
         "ingestion_pid: 7\ntask_name: t\ntime_budget: 60\nstart_time: 1.5\n0: 2.25\n"
     )
+    # The budget as given: never '%g'-rounded (1.23457e+06) nor with a float's '.0'.
+    for budget, text in ((1234567.0, "1234567"), (7.25, "7.25"), (1200, "1200")):
+        protocol.write_start(tmp_path, ingestion_pid=7, task_name="t", time_budget=budget,
+                             start_time=1.5)
+        assert protocol.read_start(tmp_path).time_budget == budget
+        assert f"\ntime_budget: {text}\n" in (tmp_path / "start.txt").read_text()
     assert protocol.read_end(tmp_path) is None
     protocol.write_end(tmp_path, ingestion_duration=3.0, ingestion_success=True, end_time=4.5)
     assert protocol.read_end(tmp_path) == protocol.EndInfo(3.0, 1, 4.5)

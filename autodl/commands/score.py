@@ -37,7 +37,11 @@ def epilog() -> str:
         protocol.learning_curve_png("<task>"),
         protocol.DETAILED_RESULTS_HTML,
     )
-    outputs = f"The score folder always gets {', '.join(files[:-1])} and {files[-1]}."
+    outputs = (
+        f"A scoring that ends writes {files[0]}, {files[1]} and {files[4]} into the score "
+        f"folder, and {files[2]} and {files[3]} too once a prediction could be scored; when "
+        f"scoring itself fails, {files[1]} alone (status error)."
+    )
     return (
         f"exit codes (the status {protocol.SCORES_JSON} records):\n"
         + "\n".join(lines)
@@ -49,6 +53,7 @@ def epilog() -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from autodl.protocol import END_FILE, SCORES_JSON, SCORES_TXT, START_FILE
+    from autodl.protocol.scores import COMPAT_RULES
 
     parser.epilog = epilog()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -94,6 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="t0 of the time rescaling log(1 + t/t0) / log(1 + T/t0) (default: scoring's "
         "DEFAULT_T0, 60 s as in 2019)",
+    )
+    parser.add_argument(
+        "--compat",
+        choices=COMPAT_RULES,
+        default="autodl",
+        help="autodl (default): predictions after the budget do not count in the ALC; "
+        "2019: the 2019 program's number, which counts them past t~ = 1",
     )
     parser.add_argument(
         "--poll_interval",
@@ -158,6 +170,7 @@ def main(args: argparse.Namespace) -> int:
         t0=DEFAULT_T0 if args.t0 is None else args.t0,
         seed=args.seed,
         bootstrap=not args.no_bootstrap,
+        compat=args.compat,
     )
     try:
         if args.watch:
@@ -191,5 +204,7 @@ def main(args: argparse.Namespace) -> int:
         except Exception:
             pass
         return Status.ERROR.exit_code
-    print(f"{result.task_name}: ALC {result.alc:.6f} ({result.status})")
+    # No task name when the solution could not be read: say which folder was scored.
+    name = result.task_name or args.prediction_dir
+    print(f"{name}: ALC {result.alc:.6f} ({result.status})")
     return result.exit_code

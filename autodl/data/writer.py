@@ -64,6 +64,8 @@ from typing import Any
 
 import numpy as np
 
+from autodl.protocol.predictions import format_prediction
+
 from .domain import domain_of
 from .metadata import COMPRESSED, DENSE, METADATA_FILE, SPARSE, AutoDLMetadata
 from .proto import DataSpecification, SequenceExample
@@ -366,13 +368,6 @@ def _shape(spec: DataSpecification) -> tuple[int, int, int, int]:
     return spec.sequence_size, m.row_count, m.col_count, m.num_channels
 
 
-def _format_rows(arr: np.ndarray) -> str:
-    if not len(arr):
-        return ""
-    row = " ".join(["%g"] * arr.shape[1]) + "\n"
-    return "".join(row % tuple(r) for r in arr.tolist())
-
-
 def write_task(
     out_dir: str | os.PathLike[str],
     name: str,
@@ -448,7 +443,8 @@ def write_task(
                 write_records(path, records[bounds[k] : bounds[k + 1]])
         if test is not None:
             solution = tmp / f"{name}.solution"
-            solution.write_text(_format_rows(labels[1]), encoding="utf-8")
+            # The 2019 solution files' bytes: the same writer as predictions.
+            solution.write_bytes(format_prediction(labels[1]))
             # Test labels are for the scorer alone: a submission run under another uid
             # (ingestion drops root) cannot read them even if it guesses the path.
             solution.chmod(0o600)

@@ -121,8 +121,14 @@ def parse_mapping(path: Path, data: bytes) -> dict:
     return mapping
 
 
-def _fmt_number(x: float | int) -> str:
-    # str() of a float is its shortest round-trip repr, as the reference writes it.
+def format_number(x: float | int) -> str:
+    """A number of seconds as given, without the float's noise: an integral value
+    without ``.0`` (as ``start.txt`` examples show it), any other its shortest
+    round-trip repr, never rounded to six digits as ``'%g'`` would.
+
+    >>> format_number(1200.0), format_number(7.25), format_number(1234567.0)
+    ('1200', '7.25', '1234567')
+    """
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return str(x)
@@ -141,7 +147,7 @@ def write_start(
     text = (
         f"ingestion_pid: {int(ingestion_pid)}\n"
         f"task_name: {task_name}\n"
-        f"time_budget: {_fmt_number(time_budget)}\n"
+        f"time_budget: {format_number(time_budget)}\n"
         f"start_time: {float(start_time)!r}\n"
     )
     atomic_write(path, text)
@@ -252,7 +258,8 @@ def read_end(output_dir: str | os.PathLike[str]) -> EndInfo | None:
 
 
 def format_prediction(prediction: np.ndarray) -> bytes:
-    """The reference writer's bytes for a 2-D prediction: ``'{:g} '`` per value, a line per row.
+    """The reference writer's bytes for a prediction: ``'{:g}'`` values joined by single
+    spaces, one line per row, no trailing space (a 1-D array is one value per line).
 
     ``'%g'`` and ``'{:g}'`` print floats identically (``nan``, ``inf`` included);
     :func:`autodl.gformat.format_g` produces that text for the whole array at once.

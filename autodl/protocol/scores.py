@@ -34,6 +34,11 @@ def _final(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+# How an ALC is computed: ours (the documented default) or the 2019 program's arithmetic
+# (``autodl score --compat 2019``; scoring.curve.alc_2019).
+COMPAT_RULES = ("autodl", "2019")
+
+
 @dataclass
 class ScoreRecord:
     """What ``scores.json`` holds, in its key order.
@@ -60,6 +65,7 @@ class ScoreRecord:
     time_budget: float | None = None
     t0: float | None = None
     start_time: float | None = None
+    compat: str | None = None  # "autodl", or "2019" when alc is the 2019 program's number
     nauc_bootstrap_mean: float | None = None
     nauc_bootstrap_std: float | None = None
     alc_bootstrap_mean: float | None = None

@@ -13,7 +13,7 @@ the scoring of a prediction folder, offline or live beside ingestion.
 - :mod:`.outputs`: the score folder's files (pictures and page from :mod:`autodl.report`).
 """
 
-from autodl.scoring.curve import DEFAULT_T0, LearningCurve, alc, rescale_time
+from autodl.scoring.curve import DEFAULT_T0, LearningCurve, alc, alc_2019, rescale_time
 from autodl.scoring.live import watch, watch_folder
 from autodl.scoring.metrics import accuracy, auc_per_column, is_multiclass, nauc
 from autodl.scoring.result import PredictionScore, ScoreResult
@@ -27,6 +27,7 @@ __all__ = [
     "Scorer",
     "accuracy",
     "alc",
+    "alc_2019",
     "auc_per_column",
     "is_multiclass",
     "nauc",

@@ -12,6 +12,9 @@ budget, held at the last score up to t~ = 1. ALC is the area under that step fun
 Curves of several runs (or datasets with the same budget) add, scale and average as
 step functions, like the 2019 program's ``LearningCurve`` algebra; the ALC of a sum is
 the sum of the ALCs.
+
+:func:`alc_2019` is the number the 2019 scoring program wrote, which differs by design
+for predictions made after the budget (``autodl score --compat 2019``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["DEFAULT_T0", "LearningCurve", "alc", "rescale_time"]
+from autodl.protocol.scores import COMPAT_RULES
+
+__all__ = ["COMPAT_RULES", "DEFAULT_T0", "LearningCurve", "alc", "alc_2019", "rescale_time"]
 
 DEFAULT_T0 = 60.0
 
@@ -241,3 +246,32 @@ def alc(
     0.77233
     """
     return LearningCurve(tuple(timestamps), tuple(scores), time_budget=time_budget, t0=t0).alc()
+
+
+def alc_2019(
+    timestamps: Sequence[float] | np.ndarray,
+    scores: Sequence[float] | np.ndarray,
+    time_budget: float,
+    t0: float = DEFAULT_T0,
+) -> float:
+    """The ALC as the 2019 scoring program wrote it in ``scores.txt``.
+
+    Every prediction counts, in the order given (the order of ``k``), those made after the
+    budget too: the step curve runs through (0, 0), every (t~_i, s_i) and then (1, s_n),
+    so a point past the budget (t~ > 1) adds area beyond t~ = 1 and the closing step
+    back to 1 takes ``(t~_n - 1) * s_n`` off again. Within the budget and in time order
+    this equals :func:`alc`.
+
+    >>> alc_2019([60.0, 300.0], [0.5, 1.0], 1200.0) == alc([60.0, 300.0], [0.5, 1.0], 1200.0)
+    True
+    >>> t, s = [30.0, 90.0], [0.5, 0.8]   # the second one 30 s after a 60 s budget
+    >>> round(alc(t, s, 60.0), 6), round(alc_2019(t, s, 60.0), 6)
+    (0.207519, 0.11094)
+    """
+    t = np.asarray(timestamps, dtype=np.float64).ravel()
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if t.shape != s.shape:
+        raise ValueError(f"{t.size} timestamps but {s.size} scores")
+    x = np.concatenate([[0.0], rescale_time(t, time_budget, t0), [1.0]])
+    y = np.concatenate([[0.0], s, [s[-1] if s.size else 0.0]])
+    return float(np.dot(np.diff(x), y[:-1]))

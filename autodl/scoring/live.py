@@ -121,6 +121,7 @@ def watch_folder(
     kill_grace: float = 0.0,
     term_timeout: float = 5.0,
     stable_after: float = 2.0,
+    compat: str = "autodl",
 ) -> ScoreResult:
     """Score live beside ingestion (see :func:`watch`) and return the final result."""
     scorer = Scorer(
@@ -133,6 +134,7 @@ def watch_folder(
         bootstrap=bootstrap,
         draw=draw,
         stable_after=stable_after,
+        compat=compat,
     )
     return watch(
         scorer,

@@ -56,6 +56,7 @@ class ScoreResult:
     nauc_error_bar: tuple[float, float] | None = None
     alc_error_bar: tuple[float, float] | None = None
     finished: bool = True
+    compat: str = "autodl"  # how ``alc`` was computed: ours or "2019" (curve.COMPAT_RULES)
 
     @property
     def exit_code(self) -> int:
@@ -115,6 +116,7 @@ class ScoreResult:
             time_budget=self.time_budget,
             t0=self.t0,
             start_time=self.start_time,
+            compat=self.compat,
             nauc_bootstrap_mean=nb[0] if nb else None,
             nauc_bootstrap_std=nb[1] if nb else None,
             alc_bootstrap_mean=ab[0] if ab else None,

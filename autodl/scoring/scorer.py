@@ -39,7 +39,7 @@ from autodl.protocol.predictions import (
     read_regular,
     scan_predictions,
 )
-from autodl.scoring.curve import DEFAULT_T0, LearningCurve
+from autodl.scoring.curve import COMPAT_RULES, DEFAULT_T0, LearningCurve, alc_2019
 from autodl.scoring.metrics import accuracy, is_multiclass, nauc, valid_columns
 from autodl.scoring.result import PredictionScore, ScoreResult
 
@@ -93,12 +93,16 @@ class Scorer:
         bootstrap: bool = True,
         draw: bool = True,
         stable_after: float = 2.0,
+        compat: str = "autodl",
     ) -> None:
         self.solution_dir = Path(solution_dir)
         self.prediction_dir = Path(prediction_dir)
         self.score_dir = Path(score_dir)
         self.time_budget_override = time_budget
         self.t0 = float(t0)
+        if compat not in COMPAT_RULES:
+            raise ValueError(f"compat must be one of {', '.join(COMPAT_RULES)}, got {compat!r}")
+        self.compat = compat
         self.seed = seed
         self.bootstrap = bootstrap
         self.draw = draw
@@ -462,10 +466,15 @@ class Scorer:
             curve=None,
             multiclass=self.multiclass,
             finished=self._finished,
+            compat=self.compat,
         )
         if start_time is not None and budget is not None and not self.bad_option:
             result.curve = self._curve(result, [p.nauc for p in result.on_curve])  # type: ignore[misc]
             result.alc = result.curve.alc()
+            if self.compat == "2019":  # every prediction, by k, those past the budget too
+                result.alc = alc_2019(
+                    result.timestamps, result.nauc_scores, budget, self.t0
+                )
         return result
 
     def _curve(self, result: ScoreResult, scores: list[float]) -> LearningCurve:
@@ -601,8 +610,8 @@ class Scorer:
         level = logging.INFO if result.status == Status.OK else logging.ERROR
         log.log(
             level,
-            "task %s: ALC %.6f from %d prediction(s); status %s",
-            self.task_name,
+            "%s: ALC %.6f from %d prediction(s); status %s",
+            f"task {self.task_name}" if self.task_name else self.prediction_dir,
             result.alc,
             len(result.scored),
             result.status,
@@ -620,8 +629,12 @@ def score_folder(
     seed: int = 0,
     bootstrap: bool = True,
     draw: bool = True,
+    compat: str = "autodl",
 ) -> ScoreResult:
-    """Score a finished prediction folder and write the score folder; see the module doc."""
+    """Score a finished prediction folder and write the score folder; see the module doc.
+
+    ``compat="2019"`` makes the ALC the 2019 program's number (:func:`~.curve.alc_2019`).
+    """
     scorer = Scorer(
         solution_dir,
         prediction_dir,
@@ -631,5 +644,6 @@ def score_folder(
         seed=seed,
         bootstrap=bootstrap,
         draw=draw,
+        compat=compat,
     )
     return scorer.finish()
