@@ -1,65 +1,64 @@
 """Reading speed: our reader and our PyTorch loader against tf.data, in one run.
 
 Part 1, shuffled training loaders (issue 15), on a synthetic JPEG task written by our
-writer in a temporary folder (``--jpegs`` images of 32x32x3, default 5,000), batches of
+writer in a temporary folder (``--jpegs`` images of 32x32x3, default 20,500), batches of
 ``--batch`` (256), epochs 1 to 3 in examples/s of
 
 - ours, 0 workers: ``load(split).to_torch().loader(batch_size, shuffle=True)``;
 - ours, 2 workers: the same with ``num_workers=2`` (workers share one decoded cache);
 - tf.data: the 2019 reference pipeline in TF2 (``TFRecordDataset`` -> ``map`` with
   ``num_parallel_calls=AUTOTUNE`` of ``parse_single_sequence_example`` + decode), then
-  ``shuffle`` (the whole split) -> ``batch`` -> ``prefetch``, each batch taken to numpy;
+  ``shuffle`` (the whole split) -> ``batch`` -> ``prefetch``, each batch taken to numpy,
+  after one warm-up epoch.
 
-their ratios to tf.data's best epoch (targets: epoch 1 >= 2x, later epochs >= 20x), the
-cache's size and limit, and the peak resident memory of this process (and of its worker
-processes) after each part.
+Each of the three runs in a fresh process, so that its peak resident memory (and that of
+its DataLoader worker processes) is its own; the three take turns, ``--rounds`` times
+(default 3), so that a busy machine slows all of them alike. Ratios are to tf.data's best
+epoch in the same round (targets: epoch 1 >= 2x, later epochs >= 20x); the summary gives
+the median and the range over rounds. ``--cache-limit SIZE`` (e.g. ``20M``) shows the
+policy past the limit: the warning, and later epochs that decode the rest again.
 
 Part 2, plain passes, on miniciao (PNG) and mini-mnist (dense floats) repeated to
 ``--examples`` (20,000): a fresh dataset iterated once (CRC, parse, decode, cache fill),
 then again (from the cache), against tf.data per element and batched by 256 inside
 TensorFlow. Targets: first pass >= 1.0x tf.data, later passes >= 10x.
 
-Run: ``python benchmarks/bench_data.py [--jpegs N] [--examples N] [--skip-passes]``.
+Run: ``python benchmarks/bench_data.py [--jpegs N] [--rounds R] [--cache-limit SIZE]
+[--examples N] [--skip-passes]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import resource
 import shutil
+import statistics
 import tempfile
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from autodl.data import AutoDLMetadata, load, write_task
+from autodl.data.cache import parse_cache_limit
 from autodl.data.task import find_task, split_files
 from autodl.data.tfrecord import read_records, write_records
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SHARED = HERE.parent.parent / "shared" / "data" / "autodl-format"
+KINDS = ("ours, 0 workers", "ours, 2 workers", "tf.data")
 
 
-def peak_rss() -> str:
-    """Peak resident memory so far of this process and of its largest waited-for child,
-    and this process's resident memory now (of which shared memory: the cache)."""
+def peak_rss() -> tuple[float, float]:
+    """Peak resident MiB of this process, and of its largest waited-for child process
+    (a forked DataLoader worker's counts the pages it shares with its parent)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    now = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "RssShmem"):
-                now[key] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    current = (
-        f", now {now['VmRSS']:,.0f} MiB ({now['RssShmem']:,.0f} shared)" if len(now) == 2 else ""
-    )
-    # a forked worker's RSS also counts the pages it shares with this process
-    return f"peak RSS {own:,.0f} MiB{current}; worker processes: {child:,.0f} MiB each at most"
+    return own, child
 
 
 def rate(fn) -> float:
@@ -81,8 +80,9 @@ def count(iterable) -> int:
 def jpeg_task(out: Path, n: int) -> Path:
     """A task of ``n`` smooth 32x32x3 images stored as JPEG (what TF's decoder gets too)."""
     rng = np.random.default_rng(0)
-    base = np.cumsum(rng.normal(0, 12, (n, 32, 32, 3)), axis=2)
-    pixels = np.clip(base + np.linspace(40, 200, 32)[None, :, None, None], 0, 255)
+    base = np.cumsum(rng.normal(0, 12, (n, 32, 32, 3)).astype(np.float32), axis=2)
+    pixels = np.clip(base + np.linspace(40, 200, 32, dtype=np.float32)[None, :, None, None], 0, 255)
+    del base
     root = write_task(
         out,
         "jpegs",
@@ -104,57 +104,97 @@ def epochs(loader, passes: int = 3) -> list[float]:
     return [rate(one) for _ in range(passes)]
 
 
-def bench_loaders(split: Path, batch: int, limit: int | None) -> None:
-    import torch  # noqa: F401 - imported first, so that its own memory shows apart
+def measure(kind: str, split: str, batch: int, limit: int | None) -> dict:
+    """One loader's epochs 1 to 3, run in a fresh process (see ``main``)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A process started by "spawn" makes spawn its children's default too; DataLoader
+    # workers of a script on Linux are forked: measure those
+    mp.set_start_method("fork", force=True)
+    result: dict = {}
+    if kind == "tf.data":
+        import tensorflow as tf
 
-    n = len(load(split))
-    print(f"\nshuffled loaders: {n} JPEG images 32x32x3, batches of {batch}")
-    print(f"  torch imported: {peak_rss()}")
-    ours = {}
-    for workers in (0, 2):
+        from autodl.data.tf import reference_dataset
+
+        n = len(load(split, cache=False))
+
+        class Numpy:  # each batch delivered to Python as numpy, as ours are as tensors
+            def __iter__(self):
+                pipeline = (
+                    reference_dataset(split)
+                    .shuffle(n, seed=0, reshuffle_each_iteration=True)
+                    .batch(batch)
+                    .prefetch(tf.data.AUTOTUNE)
+                )
+                for x, y in pipeline:
+                    yield x.numpy(), y.numpy()
+
+        count(Numpy())  # warm up TensorFlow (graph tracing, thread pools)
+        result["rates"] = epochs(Numpy())
+    else:
+        import torch  # noqa: F401 - imported before the clock starts, as TF is above
+
+        workers = 2 if "2" in kind else 0
         ds = load(split, cache_limit=limit)
         loader = ds.to_torch().loader(batch_size=batch, shuffle=True, num_workers=workers)
-        ours[workers] = epochs(loader)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result["rates"] = epochs(loader)
         cache = ds.cache
-        print(
-            f"  ours, {workers} workers   "
-            + "  ".join(f"epoch {e + 1} {r:10,.0f} ex/s" for e, r in enumerate(ours[workers]))
-        )
-        print(
-            f"    cache {cache.nbytes / 2**20:,.1f} MiB of {cache.limit / 2**20:,.0f} MiB "
-            f"limit, {cache.count}/{n} examples; {peak_rss()}"
-        )
-        del loader, ds, cache
+        result["cache"] = (cache.nbytes, cache.limit, cache.count, cache.n, str(cache.dtype))
+        result["warnings"] = [str(w.message) for w in caught]
+    result["rss"] = peak_rss()
+    return result
 
-    import tensorflow as tf
 
-    from autodl.data.tf import reference_dataset
+def in_process(*args) -> dict:
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(measure, *args).result()
 
-    def tf_loader():
-        return (
-            reference_dataset(str(split))
-            .shuffle(n, seed=0, reshuffle_each_iteration=True)
-            .batch(batch)
-            .prefetch(tf.data.AUTOTUNE)
-        )
 
-    class Numpy:  # each batch delivered to Python as numpy, as ours are as tensors
-        def __iter__(self):
-            for x, y in tf_loader():
-                yield x.numpy(), y.numpy()
+def spread(values: list[float], fmt: str) -> str:
+    med = statistics.median(values)
+    if len(values) == 1:
+        return format(med, fmt)
+    return f"{format(med, fmt)} ({format(min(values), fmt)}-{format(max(values), fmt)})"
 
-    count(Numpy())  # warm up TensorFlow (graph tracing, thread pools)
-    ref = epochs(Numpy())
-    print(
-        "  tf.data             "
-        + "  ".join(f"epoch {e + 1} {r:10,.0f} ex/s" for e, r in enumerate(ref))
-    )
-    print(f"    {peak_rss()}")
-    # tf.data does the same work every epoch: its best one is the bar
-    best = max(ref)
-    for workers, rates in ours.items():
-        ratios = "  ".join(f"epoch {e + 1} {r / best:8.2f}x" for e, r in enumerate(rates))
-        print(f"  ours, {workers} workers / tf.data's best epoch   {ratios}")
+
+def bench_loaders(split: Path, batch: int, limit: int | None, rounds: int) -> None:
+    n = len(load(split, cache=False))
+    print(f"\nshuffled loaders: {n:,} JPEG images 32x32x3, batches of {batch}, {rounds} rounds")
+    runs: dict[str, list[dict]] = {k: [] for k in KINDS}
+    for r in range(rounds):
+        for kind in KINDS:
+            res = in_process(kind, str(split), batch, limit)
+            runs[kind].append(res)
+            rss, child = res["rss"]
+            line = "  ".join(f"epoch {e + 1} {v:9,.0f}" for e, v in enumerate(res["rates"]))
+            extra = f"peak RSS {rss:,.0f} MiB"
+            if child:
+                extra += f", workers {child:,.0f} MiB each at most"
+            print(f"  round {r + 1} {kind:16s} {line} ex/s; {extra}")
+            if "cache" in res:
+                held, cap, kept, total, dtype = res["cache"]
+                print(
+                    f"      cache {held / 2**20:,.1f} MiB ({dtype}) of the {cap / 2**20:,.0f} MiB "
+                    f"limit, {kept:,}/{total:,} examples"
+                )
+            for message in dict.fromkeys(res.get("warnings", [])):
+                print(f"      warning: {message}")
+        best = max(runs["tf.data"][-1]["rates"])
+        for kind in KINDS[:2]:
+            rates = runs[kind][-1]["rates"]
+            runs[kind][-1]["ratios"] = [v / best for v in rates]
+    print(f"\n  summary, median (min-max) over {rounds} rounds, examples/s:")
+    for kind in KINDS:
+        cells = [spread([res["rates"][e] for res in runs[kind]], ",.0f") for e in range(3)]
+        rss = spread([res["rss"][0] for res in runs[kind]], ",.0f")
+        print(f"  {kind:16s} " + "  ".join(f"epoch {e + 1} {c}" for e, c in enumerate(cells)))
+        print(f"  {'':16s} peak RSS {rss} MiB")
+    print("  ratios to tf.data's best epoch of the same round (targets: 2x, then 20x):")
+    for kind in KINDS[:2]:
+        cells = [spread([res["ratios"][e] for res in runs[kind]], ".2f") for e in range(3)]
+        print(f"  {kind:16s} " + "  ".join(f"epoch {e + 1} {c}x" for e, c in enumerate(cells)))
 
 
 # --------------------------------------------------------------------------- passes
@@ -209,9 +249,12 @@ def bench_passes(name: str, split: Path, passes: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jpegs", type=int, default=5000, help="images of the loader task")
+    parser.add_argument("--jpegs", type=int, default=20_500, help="images of the loader task")
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--cache-limit", type=float, help="bytes (default: autodl's)")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of the three loaders")
+    parser.add_argument(
+        "--cache-limit", type=parse_cache_limit, help="e.g. 20M (default: autodl's)"
+    )
     parser.add_argument("--examples", type=int, default=20_000, help="examples of part 2")
     parser.add_argument("--passes", type=int, default=2, help="later passes timed (best kept)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
@@ -220,9 +263,8 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     tmp = Path(tempfile.mkdtemp(prefix="autodl-bench-"))
     try:
-        print(f"CPUs: {os.cpu_count()}")
-        limit = int(args.cache_limit) if args.cache_limit else None
-        bench_loaders(jpeg_task(tmp, args.jpegs), args.batch, limit)
+        print(f"CPUs: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+        bench_loaders(jpeg_task(tmp, args.jpegs), args.batch, args.cache_limit, args.rounds)
         if args.skip_passes:
             return
         ciao = find_task(args.shared / "miniciao").train_dir
@@ -231,7 +273,8 @@ def main() -> None:
         bench_passes("miniciao (PNG 32x32x3)", ciao_split, args.passes)
         mnist_split = repeat_split(mnist, tmp / "mnist", args.examples)
         bench_passes("mini-mnist (dense 28x28x1)", mnist_split, args.passes)
-        print(f"\n{peak_rss()}")
+        rss, _ = peak_rss()
+        print(f"\npart 2: peak RSS {rss:,.0f} MiB (this process, task writing included)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -31,6 +31,27 @@ def mini_mnist(shared_data: Path) -> Path:
     return shared_data / "autodl-format" / "mini-mnist"
 
 
+@pytest.fixture(scope="session")
+def legacy_python() -> Path:
+    """The interpreter of the ``legacy`` environment (TensorFlow 2.15, numpy < 2), built
+    with ``autodl env build legacy`` when missing: it lives in the user's environments
+    folder (``$AUTODL_ENVS`` or ~/.cache/autodl/envs), so a machine builds it once (about
+    2 min, 1.5 GB). Skips when it cannot be built; fails when CI is set."""
+    from autodl import envs
+
+    try:
+        return envs.python_of(envs.env_prefix("legacy"))
+    except envs.EnvError:
+        pass
+    proc = run_cli("env", "build", "legacy", timeout=3600)
+    if proc.returncode != 0:
+        why = f"the legacy environment could not be built:\n{proc.stderr[-4000:]}"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
 def run_cli(
     *args: str | os.PathLike[str], timeout: float = 600, check: bool = False, **kwargs
 ) -> subprocess.CompletedProcess[str]:

@@ -30,18 +30,19 @@ import math
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autodl.challenge.cluster import ClusterSettings, parse_cluster
 from autodl.scoring.curve import DEFAULT_T0
 
 DEFAULT_TIME_BUDGET = 60.0
 
-_TOP_KEYS = {"title", "defaults", "datasets", "submissions"}
+_TOP_KEYS = {"title", "defaults", "datasets", "submissions", "cluster"}
 _DEFAULT_KEYS = {"time_budget", "construction_budget", "t0"}
 _DATASET_KEYS = {"path", "time_budget", "construction_budget", "t0"}
-_SUBMISSION_KEYS = {"path"}
+_SUBMISSION_KEYS = {"path", "tf_mode", "python"}
 # Names become folder names (runs/<submission>/<dataset>) and table cells.
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
@@ -77,6 +78,10 @@ class SubmissionEntry:
 
     name: str
     path: Path
+    tf_mode: str = "auto"  # auto, 1 or 2 (autodl/ingestion/tfmode.py)
+    # The worker's interpreter: an environment's name or an interpreter's path
+    # (docs/environments.md); None: the one running autodl.
+    python: str | None = None
 
     @property
     def is_zip(self) -> bool:
@@ -89,6 +94,8 @@ class ChallengeConfig:
     title: str
     datasets: tuple[DatasetEntry, ...]
     submissions: tuple[SubmissionEntry, ...]
+    # The Ray backend's requests per job (autodl.challenge.cluster); local runs ignore it.
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     def dataset(self, name: str) -> DatasetEntry:
         return next(d for d in self.datasets if d.name == name)
@@ -219,8 +226,19 @@ def _dataset(where: str, base: Path, name: str, value: Any, defaults: dict) -> D
 
 def _submission(where: str, base: Path, name: str, value: Any) -> SubmissionEntry:
     key = f"submissions.{name}"
+    tf_mode = "auto"
+    python = None
     if isinstance(value, dict):
         _check_keys(where, key + ".", value, _SUBMISSION_KEYS)
+        if "python" in value:
+            python = _python(where, f"{key}.python", base, value["python"])
+        if "tf_mode" in value:
+            from autodl.ingestion.tfmode import TFModeError, normalize
+
+            try:
+                tf_mode = normalize(value["tf_mode"], f"{where}: {key}.tf_mode")
+            except TFModeError as e:
+                raise ConfigError(str(e)) from None
         value = value.get("path")
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: {key}: expected a folder or a zip file, got {value!r}")
@@ -239,7 +257,27 @@ def _submission(where: str, base: Path, name: str, value: Any) -> SubmissionEntr
             raise ConfigError(f"{where}: {key}: {e}") from None
     else:
         raise ConfigError(f"{where}: {key}: {path} not found")
-    return SubmissionEntry(name, path)
+    return SubmissionEntry(name, path, tf_mode, python)
+
+
+def _python(where: str, key: str, base: Path, value: Any) -> str:
+    """A submission's interpreter, checked now: it can run the worker, or the file is
+    refused naming it (a path is relative to the challenge file)."""
+    from autodl.envs import is_env_name
+    from autodl.ingestion.interpreter import InterpreterError, resolve
+
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"{where}: {key}: expected an environment name or an interpreter's path, "
+            f"got {value!r}"
+        )
+    if not is_env_name(value):
+        value = str(base / os.path.expanduser(value))
+    try:
+        resolve(value)
+    except InterpreterError as e:
+        raise ConfigError(f"{where}: {key}: {e}") from None
+    return value
 
 
 def parse_config(
@@ -267,7 +305,8 @@ def parse_config(
         _submission(where, base, _check_name(where, "submissions.", n), v)
         for n, v in submissions.items()
     )
-    return ChallengeConfig(None, title, ds, subs)
+    cluster = parse_cluster(where, top.get("cluster"), base)
+    return ChallengeConfig(None, title, ds, subs, cluster)
 
 
 def load_config(path: str | os.PathLike[str]) -> ChallengeConfig:
@@ -287,4 +326,4 @@ def load_config(path: str | os.PathLike[str]) -> ChallengeConfig:
     except yaml.YAMLError as e:
         raise ConfigError(f"{where}: not valid YAML: {e}") from None
     cfg = parse_config(data, where=where, base=path.resolve().parent)
-    return ChallengeConfig(path.resolve(), cfg.title, cfg.datasets, cfg.submissions)
+    return replace(cfg, path=path.resolve())

@@ -1,4 +1,5 @@
-"""Local evaluations: one submission on one dataset (``autodl run``), or a whole challenge.
+"""Evaluations: one submission on one dataset (``autodl run``), or a whole challenge on a
+backend (:mod:`autodl.challenge.backend`: threads on this machine, or a Ray cluster).
 
 >>> result = run_single(time_budget=60)                       # doctest: +SKIP
 >>> outcome = run_challenge(load_config("challenge.yaml"), "out", n_jobs=2)  # doctest: +SKIP
@@ -7,13 +8,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Callable
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import autodl
+from autodl.challenge.backend import Backend, LocalBackend
 from autodl.challenge.config import ChallengeConfig
 from autodl.challenge.leaderboard import Leaderboard, build_leaderboard, write_leaderboard
 from autodl.challenge.results import write_results_table
@@ -22,13 +23,14 @@ from autodl.challenge.runner import (
     JobEvent,
     RunnerError,
     RunOptions,
+    needs_run,
     run_job,
-    run_jobs,
 )
-from autodl.protocol import RESULTS_CSV, RESULTS_JSON, RunFolder, RunResult, Status
+from autodl.display import Display
+from autodl.protocol import RESULTS_CSV, RESULTS_JSON, RunFolder, RunResult
 from autodl.resources import detect_gpus
 
-DEFAULT_DATASET = "digits"
+DEFAULT_DATASET = "cluttered_digits"
 DEFAULT_BASELINE = "autodl_baseline"
 # The default budget of `autodl run`: long enough for the baseline to learn the built-in
 # dataset, short enough that the whole command ends well within two minutes on 2 cores.
@@ -91,9 +93,14 @@ def run_single(
     construction_budget: float | None = None,
     live: bool | None = None,
     stream=None,
+    show_output: bool = False,
+    tf_mode: str = "auto",
+    python: str | None = None,
 ) -> RunResult:
-    """Run one submission on one dataset in ``<output>/<submission>/<dataset>`` (replaced)."""
-    from autodl.challenge.live import LiveView
+    """Run one submission on one dataset in ``<output>/<submission>/<dataset>`` (replaced
+    when the new run starts, not before). ``show_output``: ingestion's log, the model's
+    prints among it, echoed live."""
+    from autodl.challenge.live import job_events
 
     stream = stream or sys.stderr
     code_path = Path(code) if code is not None else default_code()
@@ -101,20 +108,38 @@ def run_single(
         raise RunnerError(f"--code {code_path}: no such folder or zip")
     if code_path.is_dir() and not (code_path / "model.py").is_file():
         raise RunnerError(f"--code {code_path}: no model.py at the root of the folder")
+    if code_path.is_file() and not zipfile.is_zipfile(code_path):
+        raise RunnerError(
+            f"--code {code_path}: a file that is not a zip; give the folder holding "
+            "model.py, or a zip of it"
+        )
     name, task_dir = resolve_dataset(dataset)
     sub = submission_name(code_path)
-    run_dir = Path(output).resolve() / sub / name
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
+    run_dir = Path(output).resolve() / sub / name  # an earlier run there: see run_job
     gpus = detect_gpus() if gpus is None else gpus
     job = Job(
-        sub, code_path.resolve(), name, task_dir, float(time_budget), run_dir, construction_budget
+        sub,
+        code_path.resolve(),
+        name,
+        task_dir,
+        float(time_budget),
+        run_dir,
+        construction_budget,
+        tf_mode=tf_mode,
+        python=python,
     )
     options = RunOptions(docker_image=docker_image, sandbox=sandbox)
-    with LiveView(
-        run_dir, time_budget=job.time_budget, label=job.label, stream=stream, enabled=live
-    ):
+    mode = "auto" if live is None else "live" if live else "off"
+    with Display(stream=stream, mode=mode, transient=True) as display:
+        if show_output:
+            options.show_output = (
+                display.message
+                if display.mode != "off"
+                else lambda line: print(line, file=stream, flush=True)
+            )
+        job_events(display)(JobEvent("start", job, None, 0, 1))
         result = run_job(job, gpu=gpus[0] if gpus else None, options=options)
+    # The summary lines say how it ended (the live table is transient).
     assert result is not None  # nothing sets the stop event of a single run
     return result
 
@@ -125,9 +150,11 @@ def summary_lines(result: RunResult) -> list[str]:
 
     lines = [
         f"{result.submission} on {result.dataset}: {result.status}",
+        # Two short lines rather than one that an 80-column terminal wraps.
         f"  ALC {num(result.alc)}   final NAUC {num(result.final_nauc)}   "
-        f"accuracy {num(result.accuracy)}   predictions {result.num_predictions}   "
-        f"last at {num(result.duration, '.1f')} s of {num(result.time_budget, 'g')} s",
+        f"accuracy {num(result.accuracy)}",
+        f"  predictions {result.num_predictions}, the last at "
+        f"{num(result.duration, '.1f')} s of {num(result.time_budget, 'g')} s",
     ]
     if result.device:
         lines.append(f"  device {result.device}")
@@ -166,34 +193,11 @@ def plan_jobs(config: ChallengeConfig, out_dir: Path) -> list[Job]:
                     run_dir=out_dir / "runs" / s.name / d.name,
                     construction_budget=d.construction_budget,
                     t0=d.t0,
+                    tf_mode=s.tf_mode,
+                    python=s.python,
                 )
             )
     return jobs
-
-
-def _printer(stream) -> Callable[[JobEvent], None]:
-    def on_event(event: JobEvent) -> None:
-        r = event.result
-        if event.kind == "start":
-            return
-        if event.kind == "skip":
-            print(
-                f"[{event.index}/{event.total}] {event.job.label}: done before ({r.status}), "
-                "skipped",
-                file=stream,
-                flush=True,
-            )
-            return
-        alc = f"ALC {r.alc:.4f}" if r.alc is not None else "no score"
-        err = f" - {r.error}" if r.error and r.status is not Status.OK else ""
-        wall = f" in {r.wall_time:.0f} s" if r.wall_time is not None else ""
-        print(
-            f"[{event.index}/{event.total}] {event.job.label}: {r.status}, {alc}{wall}{err}",
-            file=stream,
-            flush=True,
-        )
-
-    return on_event
 
 
 def run_challenge(
@@ -205,32 +209,55 @@ def run_challenge(
     docker_image: str | None = None,
     sandbox: str = "bwrap",
     rerun_failed: bool = False,
+    backend: Backend | None = None,
     stream=None,
 ) -> ChallengeOutcome:
-    """Run (or resume) a challenge into ``out_dir`` and write its tables and leaderboard."""
+    """Run (or resume) a challenge into ``out_dir`` and write its tables and leaderboard.
+
+    Jobs run on ``backend`` (default: :class:`~autodl.challenge.backend.LocalBackend` with
+    ``n_jobs``, ``gpus``, ``docker_image`` and ``sandbox``); finished ones are skipped.
+    """
+    from autodl.challenge.live import job_events
+
     stream = stream or sys.stderr
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = plan_jobs(config, out_dir)
-    gpus = detect_gpus() if gpus is None else gpus
-    workers = min(n_jobs, len(gpus)) if gpus else n_jobs
-    # Parallel CPU jobs share the cores instead of each claiming all of them.
-    threads = None if gpus or workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
-    options = RunOptions(docker_image=docker_image, threads_per_job=threads, sandbox=sandbox)
-    results, interrupted = run_jobs(
-        jobs,
-        n_jobs=n_jobs,
-        gpus=gpus,
-        options=options,
-        rerun_failed=rerun_failed,
-        on_event=_printer(stream),
-    )
+    if backend is None:
+        backend = LocalBackend.create(
+            n_jobs=n_jobs,
+            gpus=detect_gpus() if gpus is None else gpus,
+            docker_image=docker_image,
+            sandbox=sandbox,
+            rerun_failed=rerun_failed,
+        )
+    results: dict[tuple[str, str], RunResult] = {}
+    with Display(title=config.title, stream=stream, total=len(jobs)) as display:
+        show = job_events(display)
+        todo = []
+        for job in jobs:
+            done = needs_run(job, rerun_failed=rerun_failed)
+            if done is None:
+                todo.append(job)
+                continue
+            results[job.submission, job.dataset] = done
+            show(JobEvent("skip", job, done, len(results), len(jobs)))
+
+        def on_event(event: JobEvent) -> None:
+            # Numbered over the whole challenge, skipped jobs included.
+            if event.kind == "done" and event.result is not None:
+                results[event.job.submission, event.job.dataset] = event.result
+                event = JobEvent("done", event.job, event.result, len(results), len(jobs))
+            show(event)
+
+        _, interrupted = backend.run(todo, on_event=on_event, display=display)
+    ordered = [results[k] for k in ((j.submission, j.dataset) for j in jobs) if k in results]
     board = build_leaderboard(
-        results,
+        ordered,
         datasets=[d.name for d in config.datasets],
         submissions=[s.name for s in config.submissions],
     )
-    write_results_table(out_dir, results)
+    write_results_table(out_dir, ordered)
     files = [out_dir / RESULTS_CSV, out_dir / RESULTS_JSON]
     files += write_leaderboard(board, out_dir, title=config.title)
-    return ChallengeOutcome(results, board, interrupted, files)
+    return ChallengeOutcome(ordered, board, interrupted, files)

@@ -1,25 +1,33 @@
-"""The live line of ``autodl run``: rounds, elapsed and remaining time, NAUC, ALC so far.
+"""What a run folder says while its job runs, fed to the terminal display.
 
-It only reads the run folder's protocol and score files (as a platform's page would), a
-few times a second, and redraws one terminal line. When the output is not a terminal it
-stays quiet: logs and CI output get the closing summary only.
+It only reads the run folder's protocol and score files (as a platform's page would):
+``start.txt`` (the clock, the rounds), ``end.txt`` (the clock stopped) and the live
+scorer's ``scores.json`` (NAUC, ALC). :func:`job_events` turns a job source's
+:class:`~autodl.challenge.runner.JobEvent` stream into :class:`autodl.display.Display`
+calls, so local threads and any other backend show their jobs the same way.
 
->>> render(LiveState(rounds=3, elapsed=12.0, time_budget=60.0, nauc=0.81, alc=0.42))
-'round 3 | 12.0 s elapsed, 48.0 s left | NAUC 0.8100 | ALC 0.4200'
+>>> stage(LiveState(started=False))
+'building the model'
+>>> stage(LiveState(rounds=3, elapsed=12.0, time_budget=60.0, ended=True))
+'final scoring'
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 from autodl.challenge.results import read_score_record
+from autodl.display import Display, JobUpdate
 from autodl.protocol import ProtocolError, RunFolder, read_end, read_start
+
+if TYPE_CHECKING:
+    from autodl.challenge.runner import JobEvent
+
+__all__ = ["LiveState", "job_events", "read_state", "run_folder_reader", "stage"]
 
 
 @dataclass
@@ -60,68 +68,51 @@ def read_state(run_dir: str | os.PathLike[str], time_budget: float) -> LiveState
     return state
 
 
-def render(state: LiveState) -> str:
+def stage(state: LiveState) -> str:
+    """The state column: what the job is doing now."""
     if not state.started:
-        return "building the model (the clock starts after construction)"
-    left = max(0.0, state.time_budget - state.elapsed)
-    parts = [
-        f"round {state.rounds}",
-        f"{state.elapsed:.1f} s elapsed, {left:.1f} s left",
-        f"NAUC {state.nauc:.4f}" if state.nauc is not None else "NAUC -",
-        f"ALC {state.alc:.4f}" if state.alc is not None else "ALC -",
-    ]
-    if state.ended:
-        parts.append("ingestion ended; final scoring")
-    return " | ".join(parts)
+        return "building the model"  # the clock starts after construction
+    return "final scoring" if state.ended else "learning"
 
 
-class LiveView:
-    """Context manager that redraws the live line on ``stream`` while a run goes on."""
+def run_folder_reader(
+    run_dir: str | os.PathLike[str], time_budget: float
+) -> Callable[[], JobUpdate]:
+    """A :meth:`Display.watch` reader for a run folder readable from here."""
 
-    def __init__(
-        self,
-        run_dir: str | os.PathLike[str],
-        *,
-        time_budget: float,
-        label: str = "",
-        stream: TextIO | None = None,
-        interval: float = 0.5,
-        enabled: bool | None = None,
-    ) -> None:
-        self.run_dir = Path(run_dir)
-        self.time_budget = time_budget
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.interval = interval
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._width = 0
+    def read() -> JobUpdate:
+        state = read_state(run_dir, time_budget)
+        if not state.started:
+            return JobUpdate(stage=stage(state))
+        return JobUpdate(state.rounds, state.elapsed, state.nauc, state.alc, stage(state))
 
-    def _draw(self) -> None:
-        line = render(read_state(self.run_dir, self.time_budget))
-        if self.label:
-            line = f"{self.label} | {line}"
-        pad = max(0, self._width - len(line))
-        self.stream.write("\r" + line + " " * pad)
-        self.stream.flush()
-        self._width = len(line)
+    return read
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._draw()
 
-    def __enter__(self) -> LiveView:
-        if self.enabled:
-            self._thread = threading.Thread(target=self._loop, name="autodl-live", daemon=True)
-            self._thread.start()
-        return self
+def job_events(display: Display) -> Callable[[JobEvent], None]:
+    """The ``on_event`` callback of :func:`~autodl.challenge.runner.run_jobs` (or of any
+    backend emitting the same events) that shows every job on ``display``."""
 
-    def __exit__(self, *exc: object) -> None:
-        if self._thread is None:
+    def on_event(event: JobEvent) -> None:
+        job, r = event.job, event.result
+        key = str(job.run_dir)
+        if event.kind == "start":
+            display.started(key, label=job.label, time_budget=job.time_budget)
+            display.watch(key, run_folder_reader(job.run_dir, job.time_budget))
             return
-        self._stop.set()
-        self._thread.join()
-        self._draw()  # the last state stays on screen
-        self.stream.write("\n")
-        self.stream.flush()
+        if r is None:
+            return
+        note = r.error if r.error and not r.status.success else ""
+        display.finished(
+            key,
+            status=r.status,
+            label=job.label,
+            nauc=r.final_nauc,
+            alc=r.alc,
+            round=r.num_predictions,
+            elapsed=r.duration,
+            note=note or "",
+            skipped=event.kind == "skip",
+        )
+
+    return on_event

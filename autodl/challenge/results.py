@@ -100,7 +100,9 @@ def collect_result(
 
     status = ingestion.status if ingestion else None
     error = ingestion.error if ingestion else None
-    if ingest_returncode not in (None, 0):
+    # `autodl ingest` exits with its recorded status's code; any other exit is its own failure.
+    expected = 0 if ingestion is None or ingestion.harness_failure else ingestion.status.exit_code
+    if ingest_returncode not in (None, 0, expected):
         status = Status.ERROR
         error = (
             error

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autodl.challenge.aside import make_aside, swap_in
+from autodl.challenge.follow import LogFollower
 from autodl.challenge.results import collect_result
 from autodl.proc import signal_group
 from autodl.protocol import (
@@ -41,6 +42,7 @@ from autodl.protocol import (
     RunFolder,
     RunResult,
     Status,
+    format_number,
     read_result,
     write_result,
 )
@@ -83,6 +85,8 @@ class Job:
     run_dir: Path
     construction_budget: float | None = None
     t0: float = DEFAULT_T0
+    tf_mode: str = "auto"  # the submission's TensorFlow mode (autodl/ingestion/tfmode.py)
+    python: str | None = None  # the worker's interpreter (--python; docs/environments.md)
 
     @property
     def label(self) -> str:
@@ -104,6 +108,9 @@ class RunOptions:
     job_grace: float = JOB_GRACE
     kill_grace: float = 5.0
     env: dict[str, str] = field(default_factory=dict)
+    # Called with each line of ingestion's log (the model's own prints among it) as it
+    # comes (`autodl run --show-output`); the log file keeps them either way.
+    show_output: Callable[[str], None] | None = None
 
 
 # --------------------------------------------------------------------------- staging
@@ -122,15 +129,10 @@ def stage_input(task_dir: Path, input_dir: Path) -> tuple[str, Path]:
     return task.name, Path(task.solution_path)
 
 
-def _prepare(job: Job) -> tuple[str, Path, Path]:
-    """A fresh run folder: what an earlier, unfinished try left is removed first."""
-    run_dir, folder = job.run_dir, RunFolder(job.run_dir)
-    for name in RunFolder.ENTRIES:
-        p = run_dir / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
+def _prepare(job: Job, run_dir: Path) -> tuple[str, Path, Path]:
+    """Fill a fresh run folder (written aside: see :mod:`autodl.challenge.aside`); the code
+    is returned relative to it when it was extracted there, as the folder moves next."""
+    folder = RunFolder(run_dir)
     for p in (folder.predictions, folder.scores, folder.logs):
         p.mkdir(parents=True, exist_ok=True)
     task_name, solution = stage_input(job.task_dir, folder.input_data)
@@ -139,7 +141,7 @@ def _prepare(job: Job) -> tuple[str, Path, Path]:
     else:
         from autodl.submission import resolve_code
 
-        code = resolve_code(job.code, run_dir / "code")
+        code = resolve_code(job.code, run_dir / "code").relative_to(run_dir)
     return task_name, solution, code
 
 
@@ -229,7 +231,7 @@ def _score_cmd(job: Job, options: RunOptions, solution_dir: str, watch: bool) ->
         "--score_dir",
         str(RunFolder(job.run_dir).scores),
         "--time_budget",
-        f"{job.time_budget:g}",
+        format_number(job.time_budget),
         "--t0",
         f"{job.t0:g}",
     ]
@@ -257,6 +259,13 @@ def _ingest_cmd(job: Job, options: RunOptions, code: Path, gpu: str | None) -> l
             kwargs["cpus"] = options.threads_per_job
         if job.construction_budget is not None:
             kwargs["construction_budget"] = job.construction_budget
+        if job.tf_mode != "auto":
+            kwargs["tf_mode"] = job.tf_mode
+        if job.python:
+            raise RunnerError(
+                f"{job.label}: --python {job.python} does not apply in a container, whose "
+                "image holds the interpreter (the legacy environment: --docker autodl:legacy)"
+            )
         return [options.python, "-c", _DOCKER_SNIPPET, json.dumps(kwargs)]
     cmd = [
         options.python,
@@ -274,10 +283,14 @@ def _ingest_cmd(job: Job, options: RunOptions, code: Path, gpu: str | None) -> l
         "--score_dir",
         str(RunFolder(run_dir).scores),
         "--time_budget",
-        f"{job.time_budget:g}",
+        format_number(job.time_budget),
     ]
     if job.construction_budget is not None:
         cmd += ["--construction-budget", f"{job.construction_budget:g}"]
+    if job.tf_mode != "auto":
+        cmd += ["--tf-mode", job.tf_mode]
+    if job.python:
+        cmd += ["--python", job.python]
     if options.threads_per_job:
         cmd += ["--cpu-threads", str(options.threads_per_job)]
     # No GPU for this job means none, not whatever CUDA_VISIBLE_DEVICES says.
@@ -299,13 +312,17 @@ def run_job(
     options = options or RunOptions()
     stop = stop or threading.Event()
     started = time.time()
-    job.run_dir.mkdir(parents=True, exist_ok=True)
     runner_status = runner_error = None
+    # Written aside, swapped in now that it starts: the earlier run stays whole until then.
+    aside = make_aside(job.run_dir)
     try:
-        task_name, solution, code = _prepare(job)
+        task_name, solution, code = _prepare(job, aside)
     except Exception as e:  # a bad zip or dataset: recorded like any failed run
         task_name = solution = code = None
         runner_status, runner_error = Status.ERROR, f"could not prepare the run: {e}"
+    swap_in(aside, job.run_dir)
+    if code is not None:
+        code = job.run_dir / code  # absolute stays absolute; extracted: inside the run
 
     ingest_rc = None
     if code is not None:
@@ -314,6 +331,9 @@ def run_job(
         ingest = _start(
             _ingest_cmd(job, options, code, gpu), folder.ingestion_log, env, job.run_dir
         )
+        follower = LogFollower(folder.ingestion_log, options.show_output or print)
+        if options.show_output is not None:
+            follower.start()
         limit = (job.construction_budget or DEFAULT_CONSTRUCTION_LIMIT) + job.time_budget
         limit += options.job_grace
         try:
@@ -337,6 +357,7 @@ def run_job(
         finally:
             _stop(ingest, options.kill_grace)
             _stop(scorer, options.kill_grace)
+            follower.close()
 
     result = collect_result(
         job.run_dir,

@@ -22,7 +22,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "CUDA runtime image; without a registry: autodl-base:bookworm from "
         "docker/build-local-base.sh)",
     )
-    b.add_argument("--tag", help="image tag (default: autodl:cpu, or autodl:cuda with --gpu)")
+    b.add_argument(
+        "--env",
+        metavar="NAME",
+        help="the image of a documented environment (`autodl env list`): its packages and "
+        "the harness in one environment, tag autodl:NAME (docker/Dockerfile.env)",
+    )
+    b.add_argument(
+        "--legacy",
+        dest="env",
+        action="store_const",
+        const="legacy",
+        help="the same as --env legacy: TensorFlow 2.15, numpy < 2 (autodl:legacy)",
+    )
+    b.add_argument(
+        "--tag",
+        help="image tag (default: autodl:cpu, autodl:cuda with --gpu, autodl:NAME with --env)",
+    )
     b.add_argument(
         "--pip-option",
         action="append",
@@ -76,6 +92,7 @@ def main(args: argparse.Namespace) -> int:
             tag=args.tag,
             pip_options=args.pip_option,
             context_dir=args.context,
+            env=args.env,
         )
     except DockerError as e:
         print(f"autodl docker: {e}", file=sys.stderr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 HELP = "summarise an AutoDL task (domain, shapes, class balance, sizes) and draw examples"
 
@@ -19,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--picture",
         metavar="PNG",
-        help="where to draw the examples (default: <name>-inspect.png here)",
+        help="where to draw the examples (default: $AUTODL_HOME/inspect/<name>-inspect.png, "
+        "i.e. under ~/.cache/autodl: never the current folder)",
     )
     parser.add_argument("--no-picture", action="store_true", help="print the summary only")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -40,7 +40,14 @@ def main(args: argparse.Namespace) -> int:
         return 2
     picture = None
     if not args.no_picture:
-        picture = plot(summary, Path(args.picture or f"{summary.name}-inspect.png"))
+        from autodl.commands.run import check_output, user_folder
+
+        if args.picture:
+            target = check_output("-o", args.picture, file=True)
+        else:
+            target = user_folder("inspect") / f"{summary.name}-inspect.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+        picture = plot(summary, target)
     if args.json:
         record = summary.to_dict()
         record["picture"] = str(picture) if picture else None

@@ -18,8 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        default="leaderboard",
-        help="folder for leaderboard.csv, leaderboard.html and codalab/ (default: ./leaderboard)",
+        default=None,
+        help="write results.csv, results.json, leaderboard.csv, leaderboard.html and "
+        "codalab/ into this folder (default: none, the table is printed only)",
     )
     parser.add_argument("--title", default="AutoDL leaderboard", help="title of the HTML page")
 
@@ -41,8 +42,19 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     board = build_leaderboard(results)
-    write_results_table(args.output, results)
-    paths = write_leaderboard(board, args.output, title=args.title)
+    if args.output is None:
+        print(format_table(board))
+        print("autodl leaderboard: nothing written (-o DIR writes the tables and the page)",
+              file=sys.stderr)  # fmt: skip
+        return 0
+    from autodl.commands.run import check_output
+
+    out = check_output("-o", args.output)
+    from autodl import protocol
+
+    write_results_table(out, results)
+    paths = [out / protocol.RESULTS_CSV, out / protocol.RESULTS_JSON]
+    paths += write_leaderboard(board, out, title=args.title)
     print(format_table(board))
     for path in paths:
         print(f"wrote {path}")

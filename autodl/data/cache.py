@@ -10,12 +10,17 @@ copied per process, and what a worker decodes serves the owner and the other wor
 Layout of the file::
 
     header    token (16 bytes, tells the right file from a reused descriptor number),
-              bump pointer, warned flag
+              bytes used, arena pointer, warned flag, full flag
     filled    uint8 [n]: how many times example i was stored (0: not cached)
     slot      int64 [n]: fixed shape: the row of example i; variable: its byte offset
     shapes    int32 [n, 4]: the shape of example i (variable shapes only)
     labels    float32 [n, output_dim]
-    data      fixed shape: float32 [rows, T, R, C, Ch]; variable: a byte arena
+    data      fixed shape: [rows, T, R, C, Ch] of the stored dtype; variable: a byte arena
+
+Images are stored as their uint8 pixels (``pixels=True``) and served as the float32
+``pixel * float32(1/255)`` the reader gives: a quarter of the bytes to write, keep and
+gather, and the conversion happens once a batch, on the gathered copy. Dense data is
+stored as float32.
 
 Fixed-shape splits that fit under the limit store example ``i`` in row ``i``; otherwise
 rows (or arena bytes) are handed out in the order examples are first decoded, under a
@@ -43,7 +48,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_CACHE_LIMIT", "CacheLimitWarning", "DecodedCache", "cache_limit"]
+from .features import pixels_to_float
+
+__all__ = [
+    "DEFAULT_CACHE_LIMIT",
+    "CacheLimitWarning",
+    "DecodedCache",
+    "cache_limit",
+    "parse_cache_limit",
+]
 
 DEFAULT_CACHE_LIMIT = 4 << 30
 _ALIGN = 64
@@ -55,13 +68,42 @@ class CacheLimitWarning(UserWarning):
     """The decoded cache is full: later examples are decoded on every access."""
 
 
+def parse_cache_limit(text: str | int | None) -> int | None:
+    """Bytes from a cache limit as a person writes it: ``512M``, ``2G``, ``1e9``, ``0``
+    (cache nothing); None or ``""``: not given. ValueError names what is wrong.
+
+    >>> parse_cache_limit("512M"), parse_cache_limit("0"), parse_cache_limit(None)
+    (536870912, 0, None)
+    """
+    from autodl.resources import parse_size
+
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    try:
+        size = parse_size(text)
+    except ValueError:
+        try:  # 1e9, as the environment variable was first read
+            size = int(float(text))
+        except ValueError:
+            raise ValueError(
+                f"cache limit {text!r}: expected a size such as 512M, 2G or 0 (cache nothing)"
+            ) from None
+        if size < 0:
+            raise ValueError(f"cache limit {text!r}: a size cannot be negative") from None
+    return size or 0
+
+
 def cache_limit(value: int | None = None) -> int:
-    """The cache bound in bytes: ``value``, else ``$AUTODL_CACHE_LIMIT``, else the default."""
+    """The cache bound in bytes: ``value``, else ``$AUTODL_CACHE_LIMIT`` (a size: ``2G``),
+    else the default: the smaller of :data:`DEFAULT_CACHE_LIMIT` and a quarter of memory."""
     if value is not None:
-        return int(value)
-    env = os.environ.get("AUTODL_CACHE_LIMIT")
-    if env:
-        return int(float(env))
+        return max(0, int(value))
+    try:
+        env = parse_cache_limit(os.environ.get("AUTODL_CACHE_LIMIT"))
+    except ValueError as e:
+        raise ValueError(f"$AUTODL_CACHE_LIMIT: {e}") from None
+    if env is not None:
+        return env
     ram = _memory()
     return DEFAULT_CACHE_LIMIT if ram is None else min(DEFAULT_CACHE_LIMIT, ram // 4)
 
@@ -112,14 +154,25 @@ def _shared_file(size: int) -> int:
 class DecodedCache:
     """Decoded ``(example, labels)`` pairs of ``n`` records, in shared memory.
 
-    ``shape`` is the examples' common ``(T, R, C, Ch)``, or None when it varies. Arrays
-    returned by :meth:`get` and :meth:`gather` are copies: callers may change them.
+    ``shape`` is the examples' common ``(T, R, C, Ch)``, or None when it varies.
+    ``pixels``: examples are put as uint8 pixels and served as float32 (``/ 255``);
+    otherwise they are float32. Arrays returned by :meth:`get`, :meth:`gather` and
+    :meth:`block` are float32 copies: callers may change them.
     """
 
-    def __init__(self, n: int, shape: tuple[int, ...] | None, output_dim: int, limit: int):
+    def __init__(
+        self,
+        n: int,
+        shape: tuple[int, ...] | None,
+        output_dim: int,
+        limit: int,
+        pixels: bool = False,
+    ):
         self.n = n
         self.shape = tuple(shape) if shape is not None else None
         self.output_dim = output_dim
+        self.pixels = pixels
+        self.dtype = np.dtype(np.uint8 if pixels else np.float32)
         self.limit = max(0, int(limit))
         while True:
             self._size_for(self.limit)
@@ -134,7 +187,7 @@ class DecodedCache:
     def _size_for(self, limit: int) -> None:
         label_bytes = self.output_dim * _F32.itemsize
         if self.shape is not None:
-            self.item_bytes = int(np.prod(self.shape)) * _F32.itemsize + label_bytes
+            self.item_bytes = int(np.prod(self.shape)) * self.dtype.itemsize + label_bytes
             self.rows = min(self.n, limit // self.item_bytes) if self.item_bytes else self.n
             self.direct = self.rows == self.n  # example i in row i: no allocation, no lock
             data = self.rows * (self.item_bytes - label_bytes)
@@ -148,6 +201,7 @@ class DecodedCache:
     def _create(self) -> None:
         self._fd = _shared_file(self._size)
         self._pid = os.getpid()
+        self.owner = self._pid  # the process that warns (see warn_if_full)
         try:
             self._open()
         except OSError:
@@ -181,7 +235,7 @@ class DecodedCache:
         )
         if self.shape is not None:
             size = self.rows * int(np.prod(self.shape))
-            rows = np.frombuffer(buf, np.float32, size, off["data"])
+            rows = np.frombuffer(buf, self.dtype, size, off["data"])
             self._rows = rows.reshape(self.rows, *self.shape)
             self._shapes = None
         else:
@@ -237,7 +291,9 @@ class DecodedCache:
                 pass
             self.close()
         # the owner is gone or unreachable: a cache of this process's own
-        self.__init__(self.n, self.shape, self.output_dim, self.limit)  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            self.n, self.shape, self.output_dim, self.limit, self.pixels
+        )
 
     # ------------------------------------------------------------------ reading
     @property
@@ -274,12 +330,21 @@ class DecodedCache:
             return None
         labels = self._labels[i].copy()
         if self.shape is not None:
-            return self._rows[self._row(i)].copy(), labels
+            return self._served(self._rows[self._row(i)]), labels
         start = int(self._slot[i])
         shape = tuple(int(s) for s in self._shapes[i])
-        count = int(np.prod(shape))
-        raw = self._arena[start : start + 4 * count]
-        return raw.view(np.float32).reshape(shape).copy(), labels
+        count = int(np.prod(shape)) * self.dtype.itemsize
+        raw = self._arena[start : start + count]
+        return self._served(raw.view(self.dtype).reshape(shape)), labels
+
+    def _served(self, stored: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """What the reader gives for ``stored`` (a copy, or written into ``out``)."""
+        if self.pixels:
+            return pixels_to_float(stored, out)
+        if out is None:
+            return stored.copy()
+        out[...] = stored
+        return out
 
     def _row(self, i: int) -> int:
         return i if self.direct else int(self._slot[i])
@@ -291,9 +356,13 @@ class DecodedCache:
         into ``out`` when given."""
         rows = index if self.direct else self._slot[index]
         if out is None:
-            return self._rows[rows], self._labels[index]
-        # mode="clip": indices are checked already, and "raise" would buffer the copy
-        np.take(self._rows, rows, axis=0, out=out[0], mode="clip")
+            stored = self._rows[rows]  # a copy already: converted in place when pixels
+            return (pixels_to_float(stored) if self.pixels else stored), self._labels[index]
+        if self.pixels:
+            pixels_to_float(self._rows[rows], out[0])
+        else:
+            # mode="clip": indices are checked already, and "raise" would buffer the copy
+            np.take(self._rows, rows, axis=0, out=out[0], mode="clip")
         np.take(self._labels, index, axis=0, out=out[1], mode="clip")
         return out
 
@@ -301,11 +370,14 @@ class DecodedCache:
         """Fixed shapes stored by index: examples ``start..stop-1`` as one copy, if all cached."""
         if not self.direct or not self.filled[start:stop].all():
             return None
-        return self._rows[start:stop].copy(), self._labels[start:stop].copy()
+        return self._served(self._rows[start:stop]), self._labels[start:stop].copy()
 
     # ------------------------------------------------------------------ writing
     def put(self, i: int, example: np.ndarray, labels: np.ndarray) -> bool:
-        """Store a copy of example ``i``; False when the limit leaves no room for it."""
+        """Store a copy of example ``i`` (of :attr:`dtype`: uint8 pixels with ``pixels``);
+        False when the limit leaves no room for it."""
+        if example.dtype != self.dtype:  # a float image would be truncated, silently
+            raise TypeError(f"the cache stores {self.dtype} examples, got {example.dtype}")
         if self.direct:
             if example.shape != self.shape:
                 return False
@@ -329,7 +401,7 @@ class DecodedCache:
                 used = int(self._header[2]) + example.nbytes + labels.nbytes
                 if start + size > self._data_bytes or used > self.limit or example.ndim != 4:
                     return self._full()
-                flat = np.ascontiguousarray(example, np.float32).reshape(-1)
+                flat = np.ascontiguousarray(example).reshape(-1)
                 self._arena[start : start + flat.nbytes] = flat.view(np.uint8)
                 self._header[3] = start + size
                 self._header[2] = used
@@ -349,20 +421,32 @@ class DecodedCache:
             self._thread_lock = threading.Lock()
         return _Lock(self._thread_lock, self._fd)
 
+    @property
+    def full(self) -> bool:
+        """True once an example was refused for want of room (by any process)."""
+        return bool(self._header[5])
+
     def _full(self) -> bool:
-        if not self._header[4]:
-            self._header[4] = 1
-            held = self.count
-            warnings.warn(
-                f"the decoded cache is full: {held} of {self.n} examples "
-                f"({self.nbytes / 2**20:.1f} MiB) are kept under the limit of "
-                f"{self.limit / 2**20:.1f} MiB (cache_limit=, $AUTODL_CACHE_LIMIT); they "
-                f"are still served from it, the other {self.n - held} are decoded on "
-                "every access",
-                CacheLimitWarning,
-                stacklevel=4,
-            )
+        self._header[5] = 1
+        self.warn_if_full(stacklevel=5)
         return False
+
+    def warn_if_full(self, stacklevel: int = 2) -> None:
+        """The :class:`CacheLimitWarning`, once, and only in the process that made the
+        cache: what DataLoader workers refuse is reported where the user sees it."""
+        if not self._header[5] or self._header[4] or os.getpid() != self.owner:
+            return
+        self._header[4] = 1
+        held = self.count
+        warnings.warn(
+            f"the decoded cache is full: {held} of {self.n} examples "
+            f"({self.nbytes / 2**20:.1f} MiB) are kept under the limit of "
+            f"{self.limit / 2**20:.1f} MiB (cache_limit=, $AUTODL_CACHE_LIMIT, "
+            f"--cache-limit); they are still served from it, the other {self.n - held} "
+            "are decoded on every access",
+            CacheLimitWarning,
+            stacklevel=stacklevel,
+        )
 
 
 class _Lock:

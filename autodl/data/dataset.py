@@ -29,7 +29,7 @@ from .cache import DEFAULT_CACHE_LIMIT, DecodedCache
 from .cache import cache_limit as _cache_limit
 from .decode import decode_one, decoded, default_workers
 from .errors import DataError
-from .features import FeatureSpec
+from .features import FeatureSpec, pixels_to_float
 from .metadata import AutoDLMetadata
 from .task import split_files
 from .tfrecord import record_spans
@@ -118,7 +118,11 @@ class AutoDLDataset:
             # map this one instead of each making its own
             shape = self.spec.shape if self.spec.is_fixed_shape else None
             self._cache = DecodedCache(
-                len(self._where), shape, self.spec.output_dim, self._cache_limit
+                len(self._where),
+                shape,
+                self.spec.output_dim,
+                self._cache_limit,
+                pixels=self.spec.kind == "compressed",  # kept as uint8, a quarter the bytes
             )
 
     def __len__(self) -> int:
@@ -131,12 +135,34 @@ class AutoDLDataset:
         # records are numbered within their file: that is what a person can look up
         return shard.record(j), shard.name, j
 
+    @property
+    def _raw(self) -> bool:
+        """Decode images to the uint8 pixels the cache stores (see ``_served``)."""
+        return self._cache is not None and self._cache.pixels
+
+    def _served(self, example: np.ndarray) -> np.ndarray:
+        """The float32 example of what ``_decode``/``_decoded`` gave."""
+        return pixels_to_float(example) if example.dtype == np.uint8 else example
+
+    def _one_bundle(self) -> None:
+        """Refuse examples of several bundles: ``(example, labels)`` holds one."""
+        n = self.metadata.get_bundle_size()
+        if n > 1:
+            raise DataError(
+                self.metadata.path or self.split_dir,
+                f"matrix_spec: {n} bundles per example; the native dataset reads examples "
+                "of one bundle (it never drops the others): read this split through the "
+                "AutoDL API's TF dataset, whose elements are (bundle_0, ..., labels)",
+            )
+
     def _decode(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        self._one_bundle()
         record, path, j = self._record(i)
-        return decode_one(record, self.spec, path, j)
+        return decode_one(record, self.spec, path, j, self._raw)
 
     def _decoded(self, indices: Sequence[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        return decoded(self._record, indices, self.spec, self.num_workers)
+        self._one_bundle()
+        return decoded(self._record, indices, self.spec, self.num_workers, self._raw)
 
     @property
     def cache(self) -> DecodedCache | None:
@@ -158,7 +184,7 @@ class AutoDLDataset:
         example, labels = self._decode(i)
         if cache is not None:
             cache.put(i, example, labels)
-        return example, labels
+        return self._served(example), labels
 
     def _check(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         n = len(self)
@@ -181,19 +207,21 @@ class AutoDLDataset:
         kept = {}
         for i, (x, y) in zip(todo.tolist(), self._decoded(todo), strict=True):
             if not cache.put(i, x, y):
-                kept[i] = (x, y)
+                kept[i] = (self._served(x), y)
         return kept
 
     def gather(
         self,
         indices: Sequence[int] | np.ndarray,
         out: tuple[np.ndarray, np.ndarray] | None = None,
+        kept: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Examples at ``indices`` stacked: ``X`` ``(k, T, R, C, Ch)``, ``Y`` ``(k, output_dim)``.
 
         For fixed shapes only (a ``ValueError`` otherwise). Cached examples come in one
         fancy-indexing copy; the others are decoded (and cached) first. ``out``: arrays
-        of those shapes (float32) to write into, e.g. views of pinned tensors.
+        of those shapes (float32) to write into, e.g. views of pinned tensors. ``kept``:
+        what :meth:`fill` just returned for these indices (not decoded a second time).
         """
         if not self.spec.is_fixed_shape:
             raise ValueError(
@@ -208,7 +236,8 @@ class AutoDLDataset:
                 return xs, ys
             out[0][...], out[1][...] = xs, ys
             return out
-        kept = self.fill(index)  # decoded but refused by a full cache
+        if kept is None:
+            kept = self.fill(index)  # decoded but refused by a full cache
         if not kept:
             return cache.gather(index, out)
         if out is None:
@@ -249,7 +278,7 @@ class AutoDLDataset:
                         example, labels = next(fresh)
                         k += 1
                         cache.put(i, example, labels)
-                        yield example, labels
+                        yield self._served(example), labels
                     else:
                         yield self[i]
         finally:

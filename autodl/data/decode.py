@@ -37,13 +37,14 @@ def default_workers(num_workers: int | None) -> int:
     return min(4, cpus - 1) if cpus >= 4 else 0
 
 
-def decode_one(record: bytes, spec: FeatureSpec, path: str, index: int) -> Pair:
-    """One record; errors name the file and the record's number in it."""
-    return parse_example(record, spec, path, index)
+def decode_one(record: bytes, spec: FeatureSpec, path: str, index: int, raw: bool = False) -> Pair:
+    """One record; errors name the file and the record's number in it. ``raw``: images
+    as uint8 pixels (see :func:`~autodl.data.features.parse_example`)."""
+    return parse_example(record, spec, path, index, raw)
 
 
-def _parse_chunk(items: list[Record], spec: FeatureSpec) -> list[Pair]:
-    return [parse_example(record, spec, path, j) for record, path, j in items]
+def _parse_chunk(items: list[Record], spec: FeatureSpec, raw: bool) -> list[Pair]:
+    return [parse_example(record, spec, path, j, raw) for record, path, j in items]
 
 
 def decoded(
@@ -51,18 +52,23 @@ def decoded(
     indices: Sequence[int],
     spec: FeatureSpec,
     num_workers: int,
+    raw: bool = False,
 ) -> Iterator[Pair]:
     """The pairs of ``indices`` in order; ``record(i)`` gives example ``i``'s record."""
     if num_workers > 0 and len(indices) >= PROCESS_MIN:
-        yield from _in_processes(record, indices, spec, num_workers)
+        yield from _in_processes(record, indices, spec, num_workers, raw)
     else:
         for i in indices:
             rec, path, j = record(i)
-            yield decode_one(rec, spec, path, j)
+            yield decode_one(rec, spec, path, j, raw)
 
 
 def _in_processes(
-    record: Callable[[int], Record], indices: Sequence[int], spec: FeatureSpec, workers: int
+    record: Callable[[int], Record],
+    indices: Sequence[int],
+    spec: FeatureSpec,
+    workers: int,
+    raw: bool,
 ) -> Iterator[Pair]:
     # fork is fast, but unsafe once a framework has started its own threads
     busy = any(m in sys.modules for m in ("tensorflow", "torch"))
@@ -75,18 +81,18 @@ def _in_processes(
     try:
         pool = ProcessPoolExecutor(workers, mp_context=ctx)
         pending = [
-            pool.submit(_parse_chunk, chunk(a), spec)
+            pool.submit(_parse_chunk, chunk(a), spec, raw)
             for _, a in zip(range(3 * workers), starts, strict=False)
         ]
     except (OSError, BrokenProcessPool):  # sandboxes may forbid new processes
         for i in indices:
             rec, path, j = record(i)
-            yield decode_one(rec, spec, path, j)
+            yield decode_one(rec, spec, path, j, raw)
         return
     with pool:
         while pending:
             results = pending.pop(0).result()
             nxt = next(starts, None)
             if nxt is not None:
-                pending.append(pool.submit(_parse_chunk, chunk(nxt), spec))
+                pending.append(pool.submit(_parse_chunk, chunk(nxt), spec, raw))
             yield from results

@@ -32,9 +32,23 @@ from .errors import FeatureError
 from .metadata import AutoDLMetadata
 from .proto import SequenceExample
 
-__all__ = ["FeatureSpec", "parse_example", "decode_image", "image_format"]
+__all__ = ["FeatureSpec", "parse_example", "decode_image", "image_format", "pixels_to_float"]
 
 _INV255 = np.float32(1.0 / 255.0)  # what tf.image.convert_image_dtype multiplies by
+
+
+def pixels_to_float(pixels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 pixels as float32 ``pixels * float32(1/255)``, as convert_image_dtype gives.
+
+    Both operands are float32 (the cast is exact), so the result is the same bits
+    whether it is computed per image or for a whole batch; ``out``: where to write it.
+    """
+    if out is not None:
+        return np.multiply(pixels, _INV255, out=out, dtype=np.float32)
+    # a cast and an in-place multiply: quicker than the mixed-type ufunc on small images
+    result = pixels.astype(np.float32)
+    result *= _INV255
+    return result
 
 try:  # exact TensorFlow JPEG pixels (fast IDCT); optional
     import simplejpeg as _simplejpeg
@@ -256,12 +270,18 @@ def _kind(feature) -> str | None:
 
 
 def parse_example(
-    record: bytes, spec: FeatureSpec, path: str | None = None, index: int | None = None
+    record: bytes,
+    spec: FeatureSpec,
+    path: str | None = None,
+    index: int | None = None,
+    raw: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode one serialized ``SequenceExample`` to ``(example, labels)`` float32 arrays.
 
-    Raises :class:`FeatureError` (naming ``path`` and ``index``) for a record that does
-    not match ``spec``.
+    ``raw``: images stay uint8 pixels (:func:`pixels_to_float` makes them the float32
+    example); the decoded cache keeps them so, a quarter of the bytes. Raises
+    :class:`FeatureError` (naming ``path`` and ``index``) for a record that does not
+    match ``spec``.
     """
 
     def bad(reason: str) -> FeatureError:
@@ -275,7 +295,7 @@ def parse_example(
     if spec.kind == "dense":
         example = _dense(lists, spec, bad)
     elif spec.kind == "compressed":
-        example = _compressed(lists, spec, bad)
+        example = _compressed(lists, spec, bad, raw)
     else:
         example = _sparse(lists, spec, bad)
     return example, _labels(ex.context.feature, spec.output_dim, bad)
@@ -312,7 +332,7 @@ def _dense(lists, spec: FeatureSpec, bad) -> np.ndarray:
     return out.reshape(len(steps), row, col, ch)
 
 
-def _compressed(lists, spec: FeatureSpec, bad) -> np.ndarray:
+def _compressed(lists, spec: FeatureSpec, bad, raw: bool = False) -> np.ndarray:
     key = spec.key("compressed")
     if key not in lists:
         raise _missing(lists, key, spec, bad)
@@ -328,7 +348,7 @@ def _compressed(lists, spec: FeatureSpec, bad) -> np.ndarray:
     if seq > 0 and len(frames) != seq:
         raise bad(f"{key!r} has {len(frames)} images, the metadata says sequence_size {seq}")
     if not frames:
-        return np.zeros((0, max(row, 0), max(col, 0), ch), np.float32)
+        return np.zeros((0, max(row, 0), max(col, 0), ch), np.uint8 if raw else np.float32)
     images = []
     for t, data in enumerate(frames):
         try:
@@ -345,11 +365,9 @@ def _compressed(lists, spec: FeatureSpec, bad) -> np.ndarray:
     if (row > 0 and h != row) or (col > 0 and w != col):
         raise bad(f"{key!r} images are {h}x{w}, the metadata says {row}x{col} (row x col)")
     stacked = images[0][None] if len(images) == 1 else np.stack(images)
-    # uint8 -> float32, times float32(1/255), as convert_image_dtype does; a cast and an
-    # in-place multiply are quicker than one mixed-type ufunc on small images (measured)
-    pixels = stacked.astype(np.float32)
-    pixels *= _INV255
-    return pixels
+    if raw:
+        return stacked
+    return pixels_to_float(stacked)
 
 
 def _int_values(lists, key: str, bad) -> np.ndarray:

@@ -2,11 +2,14 @@
 
 >>> from autodl.data import samples
 >>> samples.names()
-['breast_cancer', 'digits', 'reviews', 'shapes', 'tones', 'wine']
+['breast_cancer', 'cluttered_digits', 'digits', 'reviews', 'shapes', 'tones', 'topics', 'wine']
 >>> task = samples.resolve("digits")       # built on first use, then reused  # doctest: +SKIP
 
-Image and tabular sets come from the data scikit-learn ships (no download); video, speech
-and text are synthesised from a fixed seed. Each has a dataset card in ``datasets/``.
+Image and tabular sets come from the data scikit-learn ships (no download;
+``cluttered_digits`` distorts ``digits`` from a fixed seed); video, speech and text are
+synthesised from a fixed seed. ``cluttered_digits`` (the default of ``autodl run``) and
+``topics`` are hard on purpose, so that learning curves rise over a run; the others are
+quick checks of each domain. Each has a dataset card in ``datasets/``.
 The split is a seeded stratified 80/20 split, so two builds are identical.
 """
 
@@ -181,6 +184,119 @@ def _reviews() -> RawTask:
     return task
 
 
+def _cluttered_digits() -> RawTask:
+    """Image: each scikit-learn digit enlarged, rotated and placed anywhere on a noisy 32x32
+    canvas among fragments of other digits.
+
+    The digit moves, so no pixel means the same thing twice: a linear model on the pixels
+    stays near chance while a CNN learns over tens of seconds. One picture per source
+    digit, so no digit is both in train and in test.
+    """
+    import sklearn.datasets
+    from scipy import ndimage
+
+    rng = np.random.default_rng(SEED)
+    bunch = sklearn.datasets.load_digits()
+    source = bunch.images / 16.0
+    size, piece, fragments, noise = 32, 8, 3, 0.15
+    images = np.empty((len(source), size, size), np.float32)
+    for i in range(len(source)):
+        canvas = np.zeros((size, size))
+        for _ in range(fragments):
+            other = ndimage.zoom(source[rng.integers(len(source))], 2.0, order=1)
+            r, c = rng.integers(0, 16 - piece + 1, 2)
+            at_r, at_c = rng.integers(0, size - piece + 1, 2)
+            window = canvas[at_r : at_r + piece, at_c : at_c + piece]
+            np.maximum(window, other[r : r + piece, c : c + piece], out=window)
+        digit = ndimage.zoom(source[i], rng.uniform(1.6, 2.4), order=1)
+        digit = np.clip(ndimage.rotate(digit, rng.uniform(-35, 35), order=1), 0, 1)
+        h, w = digit.shape
+        at_r, at_c = rng.integers(0, size - h + 1), rng.integers(0, size - w + 1)
+        window = canvas[at_r : at_r + h, at_c : at_c + w]
+        np.maximum(window, digit, out=window)
+        canvas = canvas * rng.uniform(0.5, 1.0) + rng.normal(0, noise, canvas.shape)
+        images[i] = np.clip(canvas, 0, 1)
+    label_names = [str(n) for n in bunch.target_names]
+    return RawTask(
+        name="cluttered_digits",
+        kind="dense",
+        domain="image",
+        train=Split(list(images[:, None, :, :, None]), one_hot(bunch.target, len(label_names))),
+        test=None,
+        shape=(1, size, size, 1),
+        label_names=label_names,
+    )
+
+
+def _pseudo_words(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` distinct pronounceable made-up words of two or three syllables."""
+    onsets, vowels = list("bdfgklmnprstvz"), list("aeiou")
+    words: dict[str, None] = {}
+    while len(words) < count:
+        syllables = int(rng.integers(2, 3, endpoint=True))
+        word = "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(syllables))
+        words[word] = None
+    return list(words)
+
+
+def _topics() -> RawTask:
+    """Text: documents on one of eight topics, mostly made of words every topic uses.
+
+    One word in fifty is the topic's own or shared with a neighbouring topic. Every topic
+    also uses the same two-word phrases equally often, each topic in its own orders ("a b"
+    or "b a"): word counts say nothing of them, only the order does. So a bag of words
+    gets a little, and a model of word pairs gets more, as it trains.
+    """
+    from autodl.data.formats import text as textmod
+
+    rng = np.random.default_rng(SEED)
+    n_topics, per_class, n_common, n_own, n_phrases = 8, 400, 1500, 30, 40
+    signal, phrase_rate = 0.03, 0.1
+    lexicon = _pseudo_words(rng, n_common + 2 * n_topics * n_own)
+    zipf = 1.0 / np.arange(1, n_common + 1)
+    zipf /= zipf.sum()
+    pairs = rng.choice(300, size=(n_phrases, 2), replace=False)  # among the commonest words
+    orders = rng.integers(0, 2, size=(n_topics, n_phrases))  # 1: the pair reversed
+    shared0 = n_common + n_topics * n_own
+    docs, labels = [], []
+    for k in range(n_topics):
+        own = n_common + k * n_own + np.arange(n_own)
+        left = shared0 + ((k - 1) % n_topics) * n_own + np.arange(n_own)
+        right = shared0 + k * n_own + np.arange(n_own)
+        topic_words = np.concatenate([own, left, right])
+        for _ in range(per_class):
+            length = int(rng.integers(20, 80, endpoint=True))
+            u = rng.random(length)
+            common = rng.choice(n_common, size=length, p=zipf)
+            rare = rng.choice(topic_words, size=length)
+            picked = rng.integers(n_phrases, size=length)
+            ids: list[int] = []
+            for j in range(length):  # a phrase slot holds two words
+                if u[j] < signal:
+                    ids.append(int(rare[j]))
+                elif u[j] < signal + phrase_rate:
+                    pair = pairs[picked[j]]
+                    ids.extend(int(w) for w in (pair[::-1] if orders[k, picked[j]] else pair))
+                else:
+                    ids.append(int(common[j]))
+            docs.append([lexicon[i] for i in ids])
+            labels.append(k)
+    vocabulary = textmod.build_vocabulary(docs)
+    encoded = [np.asarray(textmod.encode(d, vocabulary), dtype=np.int64) for d in docs]
+    task = RawTask(
+        name="topics",
+        kind="sparse",
+        domain="text",
+        train=Split(encoded, one_hot(labels, n_topics)),
+        test=None,
+        shape=(-1, 1, 1, len(vocabulary)),
+        label_names=[f"topic{k}" for k in range(n_topics)],
+        vocabulary=vocabulary,
+    )
+    task.info["language"] = "synthetic"
+    return task
+
+
 RECIPES: dict[str, tuple[str, str, Callable[[], RawTask]]] = {
     "digits": (
         "image",
@@ -211,6 +327,16 @@ RECIPES: dict[str, tuple[str, str, Callable[[], RawTask]]] = {
         "text",
         "400 templated English film reviews, positive or negative (synthetic)",
         _reviews,
+    ),
+    "cluttered_digits": (
+        "image",
+        "1,797 digits moved, turned and hidden among fragments on noisy 32x32 (synthetic)",
+        _cluttered_digits,
+    ),
+    "topics": (
+        "text",
+        "3,200 made-up-language documents, 8 topics told by rare words and word order (synthetic)",
+        _topics,
     ),
 }
 

@@ -111,4 +111,8 @@ def find_task(path: str | os.PathLike[str]) -> Task:
     if len(data_dirs) > 1:
         names = ", ".join(p.name for p in data_dirs)
         raise TaskError(path, f"more than one *.data folder ({names}); pass one of them")
-    raise TaskError(path, f"not an AutoDL task: no *.data folder and no {METADATA_FILE} found")
+    raise TaskError(
+        path,
+        f"not an AutoDL task: no *.data folder and no {METADATA_FILE} found (a folder of "
+        "images, CSV or other files becomes one with `autodl format`: autodl format --help)",
+    )

@@ -100,17 +100,21 @@ class BatchDataset(Dataset):
             kept = ds.fill(indices)
             if not kept:
                 return Pending(list(indices))
+            return self.batch(indices, kept=kept)  # the cache is full: the tensors themselves
         return self.batch(indices)
 
-    def batch(self, indices: Sequence[int], pin: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """The batch as tensors, gathered straight into pinned memory with ``pin``."""
+    def batch(
+        self, indices: Sequence[int], pin: bool = False, kept: dict | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch as tensors, gathered straight into pinned memory with ``pin``;
+        ``kept``: the examples ``fill`` decoded but could not cache."""
         if not pin:  # numpy's own allocation: quicker than torch.empty's fresh pages
-            x, y = self.dataset.gather(indices)
+            x, y = self.dataset.gather(indices, kept=kept)
             return torch.from_numpy(x), torch.from_numpy(y)
         spec = self.dataset.spec
         x = torch.empty((len(indices), *spec.shape), pin_memory=True)
         y = torch.empty((len(indices), spec.output_dim), pin_memory=True)
-        self.dataset.gather(indices, out=(x.numpy(), y.numpy()))
+        self.dataset.gather(indices, out=(x.numpy(), y.numpy()), kept=kept)
         return x, y
 
 
@@ -138,8 +142,14 @@ class GatherLoader(DataLoader):
             for indices in self.sampler:
                 yield batches.batch(indices, pin)
             return
+        cache = batches.dataset.cache
         for item in super().__iter__():
-            yield batches.batch(item.indices, pin) if isinstance(item, Pending) else item
+            if isinstance(item, Pending):
+                yield batches.batch(item.indices, pin)
+            else:  # a worker found the cache full: the warning belongs here
+                if cache is not None:
+                    cache.warn_if_full(stacklevel=3)
+                yield item
 
 
 def _target(shapes: list[tuple[int, ...]], policy: str, size: Sequence[int] | None) -> list[int]:

@@ -114,7 +114,8 @@ def ingest_in_container(
     client: docker_sdk.DockerClient | None = None,
     **ingest_options: Any,
 ) -> int:
-    """Run ``autodl ingest`` for one task in a fresh container; returns its exit code.
+    """Run ``autodl ingest`` for one task in a fresh container; returns its exit code
+    (that of the status finally recorded in ``ingestion.json``, as `autodl ingest` exits).
 
     ``dataset_dir`` is a task folder or its ``<name>.data`` folder: only the ``.data``
     folder is mounted (read-only), so the solution cannot be seen. ``code_dir`` is a
@@ -181,6 +182,8 @@ def ingest_in_container(
         ]
         device_requests = None
         environment = {"PYTHONDONTWRITEBYTECODE": "1"}
+        if os.environ.get("AUTODL_CACHE_LIMIT"):  # `autodl run --cache-limit`, or the caller's
+            environment["AUTODL_CACHE_LIMIT"] = os.environ["AUTODL_CACHE_LIMIT"]
         if gpu_ids:
             # Inside the container the GPUs handed over are renumbered from 0.
             if gpu_ids == [ALL_GPUS]:
@@ -251,7 +254,7 @@ def ingest_in_container(
             raise
         _remove(container)
     ended = time.time()
-    recorded = _record_host_status(
+    _record_host_status(
         output_dir,
         task_name=task_name,
         time_budget=time_budget,
@@ -263,9 +266,14 @@ def ingest_in_container(
         wall=wall,
         memory=mem,
     )
-    if recorded:
-        return 0
-    return int(exit_code if exit_code is not None else 1)
+    # As `autodl ingest` does: the code of the status finally recorded (the host may have
+    # named an out-of-memory kill the container could not see).
+    from autodl.protocol import ProtocolError, read_ingestion_record
+
+    try:
+        return read_ingestion_record(output_dir).status.exit_code
+    except ProtocolError:
+        return int(exit_code) if exit_code else 1
 
 
 # The container's entry: a self-imposed deadline (an orphaned container, whose host

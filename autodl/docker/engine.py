@@ -7,6 +7,7 @@ and the one error type of the container path.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -62,14 +63,17 @@ def require_packaging() -> None:
 def connect(timeout: float = 60.0) -> docker_sdk.DockerClient:
     """A client for the local engine (``DOCKER_HOST`` or the default socket), checked alive."""
     docker = require_sdk()
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    hint = "start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST"
+    if where.startswith("unix://") and not os.path.exists(where[len("unix://") :]):
+        # Said at once, without the SDK's pages about a refused connection.
+        raise DockerError(f"no Docker engine reachable at {where} (no such socket); {hint}")
     try:
-        client = docker.from_env(timeout=int(timeout))
+        client = docker.from_env(timeout=max(1, math.ceil(timeout)))
         client.ping()
     except docker.errors.DockerException as e:
         raise DockerError(
-            f"no Docker engine reachable at {where} ({first_line(e)}); start one "
-            "(`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST"
+            f"no Docker engine reachable at {where} ({first_line(e)}); {hint}"
         ) from None
     return client
 

@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 DEFAULT_TAGS = {"cpu": "autodl:cpu", "cuda": "autodl:cuda"}
 DEFAULT_BASES = {"cpu": "python:3.11-slim", "cuda": "pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime"}
 DOCKERFILES = {"cpu": "Dockerfile", "cuda": "Dockerfile.cuda"}
+# The image of a documented environment (autodl.envs, e.g. legacy): that environment with
+# the harness installed in it, tagged autodl:<name>.
+ENV_DOCKERFILE = "Dockerfile.env"
+# The harness's own requirements an environment's image leaves out: torch (a CUDA build of
+# several GB, and the worker does not need it).
+_ENV_LEFT_OUT = ("torch",)
 HARNESS_LABEL = "org.autodl.harness"
 # torch/TF wheels ship these; the CUDA image takes them from its base instead.
 _CUDA_PROVIDED = ("torch", "triton")
@@ -181,6 +187,7 @@ def prepare_context(
     python_version: str | None = None,
     pip_options: Sequence[str] = (),
     progress: Progress = quiet,
+    env: str | None = None,
 ) -> Path:
     """Fill ``context_dir`` with the Dockerfile and a wheelhouse; returns it.
 
@@ -188,6 +195,8 @@ def prepare_context(
     to this host's versions when the image's Python is this host's), ``project/`` the
     wheel of this checkout. Two folders so that a code change rebuilds one small layer.
     ``python_version`` ("3.11") is the image's; other versions download wheels for it.
+    ``env``: the image of that documented environment (:data:`autodl.envs.SPECS`): its
+    spec's requirements and the harness's own but torch, pinned by the spec, not the host.
     """
     require_packaging()
     root = source_root()
@@ -197,7 +206,8 @@ def prepare_context(
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
     flavour = "cuda" if gpu else "cpu"
-    shutil.copy2(root / "docker" / DOCKERFILES[flavour], ctx / "Dockerfile")
+    dockerfile = DOCKERFILES[flavour] if env is None else ENV_DOCKERFILE
+    shutil.copy2(root / "docker" / dockerfile, ctx / "Dockerfile")
     shutil.copy2(root / "docker" / ".dockerignore", ctx / ".dockerignore")
 
     progress(f"building the autodl wheel from {root}")
@@ -215,14 +225,18 @@ def prepare_context(
     if len(wheels) != 1:
         raise DockerError(f"{project}: expected one autodl wheel, found {len(wheels)}")
     reqs = _wheel_requirements(wheels[0], {"tf"})
-    if gpu:
+    if env is not None:
+        reqs = _env_requirements(env, wheels[0], python_version)
+    elif gpu:
         from packaging.requirements import Requirement
 
         reqs = [r for r in reqs if not _is_cuda_provided(Requirement(r).name)]
     host_py = f"{sys.version_info[0]}.{sys.version_info[1]}"
     target_args: list[str] = []
     constraints: list[str] = []
-    if python_version in (None, host_py):
+    if env is not None and python_version in (None, host_py):
+        pass  # the spec pins what matters; the host's versions (numpy 2) would not fit
+    elif python_version in (None, host_py):
         constraints = _host_pins(exclude=["autodl", *(_CUDA_PROVIDED if gpu else ())])
     else:
         from packaging import tags
@@ -245,6 +259,36 @@ def prepare_context(
     return ctx
 
 
+def _env_requirements(env: str, wheel: Path, python_version: str | None) -> list[str]:
+    """The requirements of environment ``env``'s image: its spec's and the harness's own
+    (without extras, without torch), for the image's Python."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from autodl import envs
+
+    spec = envs.SPECS.get(env)
+    if spec is None:
+        raise DockerError(
+            f"no documented environment {env!r} (documented: {', '.join(envs.SPECS)})"
+        )
+    if python_version is not None:
+        v = tuple(int(x) for x in python_version.split(".")[:2])
+        if not spec.python_min <= v <= spec.python_max:
+            raise DockerError(
+                f"the base image has Python {python_version}; environment {env!r} needs "
+                f"Python {'.'.join(map(str, spec.python_min))} to "
+                f"{'.'.join(map(str, spec.python_max))}: choose another --base"
+            )
+    left_out = {canonicalize_name(n) for n in _ENV_LEFT_OUT}
+    own = [
+        r
+        for r in _wheel_requirements(wheel, set())
+        if canonicalize_name(Requirement(r).name) not in left_out
+    ]
+    return [*spec.all_requirements(), *own]
+
+
 def build_image(
     *,
     gpu: bool = False,
@@ -254,19 +298,23 @@ def build_image(
     context_dir: str | os.PathLike[str] | None = None,
     progress: Progress = stderr_progress,
     client: docker_sdk.DockerClient | None = None,
+    env: str | None = None,
 ) -> BuildResult:
     """Build the CPU (or CUDA, ``gpu=True``) image of the harness and return its figures.
 
     ``base`` replaces the Dockerfile's default base image; ``pip_options`` go to
     ``pip download`` (e.g. ``--extra-index-url https://download.pytorch.org/whl/cpu``
     when this host's torch is not the CPU build). ``context_dir`` keeps the prepared
-    build context there instead of a temporary folder.
+    build context there instead of a temporary folder. ``env``: the image of a documented
+    environment (``legacy`` -> ``autodl:legacy``, docs/environments.md), CPU only.
     """
     require_sdk()
     require_packaging()
+    if env is not None and gpu:
+        raise DockerError("an environment's image is CPU only: --env goes without --gpu")
     flavour = "cuda" if gpu else "cpu"
     base = base or DEFAULT_BASES[flavour]
-    tag = tag or DEFAULT_TAGS[flavour]
+    tag = tag or (DEFAULT_TAGS[flavour] if env is None else f"autodl:{env}")
     client = client or connect(timeout=3600)
     started = time.monotonic()
     previous = _image_id(client, tag)
@@ -280,9 +328,11 @@ def build_image(
             python_version=python_version,
             pip_options=pip_options,
             progress=progress,
+            env=env,
         )
         progress(f"building {tag} from {base} (Python {python_version})")
-        image_id = _docker_build(client, ctx, tag, {"BASE": base}, progress)
+        args = {"BASE": base} if env is None else {"BASE": base, "ENV": env}
+        image_id = _docker_build(client, ctx, tag, args, progress)
     image = client.images.get(image_id)
     if previous and previous != image.id:
         _remove_replaced(client, previous)

@@ -35,10 +35,18 @@ class ParticipantAPI:
     train: str
     test: str
 
-    def datasets(self, train: Any, test: Any) -> tuple[Any, Any]:
-        """The dataset objects this API hands to the model, from two ``autodl.data`` datasets."""
+    def datasets(self, train: Any, test: Any, tf1: bool = False) -> tuple[Any, Any]:
+        """The dataset objects this API hands to the model, from two ``autodl.data`` datasets.
+
+        ``tf1``: TF1 mode's datasets, built in whatever graph uses them
+        (:mod:`autodl.ingestion.tf1`).
+        """
         if self.name == NATIVE:
             return train, test
+        if tf1:
+            from autodl.ingestion.tf1 import to_graph_free
+
+            return to_graph_free(train), to_graph_free(test)
         return train.to_tf(), test.to_tf()
 
 

@@ -120,10 +120,26 @@ def runtime_paths() -> list[Path]:
     return sorted(paths)
 
 
-def choose_user(requested_uid: int | None = NOBODY) -> WorkerUser:
+def _id_mapped(xid: int, map_file: str) -> bool:
+    """True when ``xid`` exists in our user namespace (always, outside of one)."""
+    try:
+        lines = Path(map_file).read_text().splitlines()
+    except OSError:
+        return True
+    for line in lines:
+        inside, _, count = (int(x) for x in line.split())
+        if inside <= xid < inside + count:
+            return True
+    return False
+
+
+def choose_user(
+    requested_uid: int | None = NOBODY, runtime: list[Path] | None = None
+) -> WorkerUser:
     """The user the worker runs as: ``requested_uid`` when we are root and it can run.
 
-    ``requested_uid=None`` keeps the supervisor's uid.
+    ``requested_uid=None`` keeps the supervisor's uid. ``runtime``: what the worker must
+    read to start (default: :func:`runtime_paths`, our interpreter's).
     """
     uid, gid = os.getuid(), os.getgid()
     if requested_uid is None:
@@ -132,6 +148,11 @@ def choose_user(requested_uid: int | None = NOBODY) -> WorkerUser:
         return WorkerUser(uid, gid, False, "not running as root: the worker keeps this uid")
     if requested_uid == uid:
         return WorkerUser(uid, gid, False, f"the requested worker uid is ours ({uid})")
+    if not _id_mapped(requested_uid, "/proc/self/uid_map"):
+        # Root of a user namespace (unshare --map-root-user) that maps no other uid.
+        return WorkerUser(
+            uid, gid, False, f"uid {requested_uid} has no mapping in this user namespace"
+        )
     new_gid = requested_uid
     try:
         import pwd
@@ -139,7 +160,7 @@ def choose_user(requested_uid: int | None = NOBODY) -> WorkerUser:
         new_gid = pwd.getpwuid(requested_uid).pw_gid
     except (KeyError, ImportError):
         pass
-    for p in runtime_paths():
+    for p in runtime if runtime is not None else runtime_paths():
         want = 5 if p.is_dir() else 4
         if not _accessible(p, requested_uid, [new_gid], want):
             return WorkerUser(

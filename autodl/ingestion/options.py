@@ -42,3 +42,12 @@ class IngestionOptions:
     network: bool = False  # the worker's own loopback only, unless True
     scratch_bytes: int = 1 << 30  # its private home, /tmp and /dev/shm together
     max_predictions: int | None = 10_000  # past it the run ends as prediction_limit
+    # "auto": TF1 mode when the submission's code uses TF1-only names (ingestion/tfmode.py);
+    # "1": tensorflow is tf.compat.v1 in graph mode; "2": TensorFlow as installed.
+    tf_mode: str = "auto"
+    # The worker's interpreter: None (ours), an environment's name (`autodl env`), a
+    # virtual environment's folder or an interpreter's path (ingestion/interpreter.py).
+    python: str | None = None
+    # Bytes of decoded examples the worker's datasets keep (autodl.data.cache), handed to
+    # it as AUTODL_CACHE_LIMIT; None: the default (4 GiB or a quarter of its memory).
+    cache_limit: int | None = None

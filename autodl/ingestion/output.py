@@ -45,17 +45,17 @@ class OutputPump(threading.Thread):
             room = self.cap - self.total
             self.total += len(chunk)
             if room > 0:
-                self.progress.clear()
-                try:
-                    self.sink.write(self._defang(chunk[:room]))
-                    if len(chunk) > room:
-                        self.sink.write(
-                            f"\n[ingestion] worker output over {self.cap} bytes: "
-                            "the rest is dropped\n".encode()
-                        )
-                    self.sink.flush()
-                except (OSError, ValueError):
-                    pass
+                with self.progress.paused():
+                    try:
+                        self.sink.write(self._defang(chunk[:room]))
+                        if len(chunk) > room:
+                            self.sink.write(
+                                f"\n[ingestion] worker output over {self.cap} bytes: "
+                                "the rest is dropped\n".encode()
+                            )
+                        self.sink.flush()
+                    except (OSError, ValueError):
+                        pass
             self.tail.append(chunk)
             self._tail_size += len(chunk)
             while self._tail_size - len(self.tail[0]) >= TAIL_BYTES:

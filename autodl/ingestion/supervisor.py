@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from autodl import protocol
-from autodl.ingestion import datacheck
+from autodl.ingestion import datacheck, interpreter, tfmode
 from autodl.ingestion import limits as limits_mod
 from autodl.ingestion.exits import explain, signal_name
 from autodl.ingestion.messages import (
@@ -118,6 +118,7 @@ class _Run:
         self.begin = time.time()
         self.start_mono: float | None = None
         self.files: OutputFiles | None = None
+        self.python = interpreter.current()  # the worker's interpreter (ingest() sets it)
         self.progress = Progress(task.name, options.time_budget, enabled=options.progress)
 
     # ------------------------------------------------------------------ setup
@@ -125,7 +126,11 @@ class _Run:
     def _prepare(self) -> tuple[list[str], dict[str, str], Path, limits_mod.WorkerUser]:
         from autodl.submission import SubmissionError
 
-        user = limits_mod.choose_user(self.options.worker_uid)
+        python = self.python
+        self.result.python = python.record()
+        user = limits_mod.choose_user(
+            self.options.worker_uid, None if python.current else python.runtime_paths()
+        )
         note = user.reason
         if note and self.options.sandbox == "bwrap" and not user.dropped:
             note += (
@@ -162,11 +167,16 @@ class _Run:
             note = limits_mod.protect_output(self.output_dir, user)
             if note:
                 self.result.warnings.append(note)
+        try:  # read on our side, before the worker exists: the code is never run for it
+            choice = tfmode.choose(code, self.options.tf_mode)
+        except tfmode.TFModeError as e:
+            raise _End(Status.ERROR, str(e)) from None
+        self.result.tf_mode = choice.to_dict()
         sandboxed = self.options.sandbox == "bwrap"
         # In the sandbox the code and the data are mounted at fixed paths: the worker
         # never learns where they are on the host.
         seen_data = f"{DATA}/{data_dir.name}" if sandboxed else str(data_dir)
-        self.mounts = mounts_for(code, data_dir) if sandboxed else []
+        self.mounts = mounts_for(code, data_dir, python) if sandboxed else []
         self.init = {
             "op": "init",
             # The worker lowers its own rlimits before it touches participant code (once
@@ -176,14 +186,19 @@ class _Run:
             "code_dir": CODE if sandboxed else str(code),
             "train_dir": f"{seen_data}/train",
             "test_dir": f"{seen_data}/test",
+            "tf_mode": choice.mode,
+            "numpy_aliases": python.numpy_aliases,
         }
-        cmd = [sys.executable, "-m", "autodl.ingestion.worker"]
+        cmd = [python.executable, "-m", "autodl.ingestion.worker"]
         env = worker_env(
             Path(HOME) if sandboxed else home,
             self.options.gpus,
             self.options.cpu_threads,
             sandbox=self.options.sandbox if sandboxed else None,
+            python=python,
         )
+        if self.options.cache_limit is not None:
+            env["AUTODL_CACHE_LIMIT"] = str(self.options.cache_limit)
         return cmd, env, home, user
 
     def _spawn(self) -> None:
@@ -523,6 +538,10 @@ def ingest(
     code_path = Path(code_dir)
     if not code_path.exists():
         raise HarnessError(f"{code_path}: no such file or folder (the submission's code)")
+    try:  # asked once, before anything is written: it can serve, or we refuse
+        python = interpreter.resolve(options.python)
+    except interpreter.InterpreterError as e:
+        raise HarnessError(str(e)) from None
     output_dir = Path(output_dir)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -530,6 +549,7 @@ def ingest(
         raise HarnessError(f"{output_dir}: cannot create the output folder: {e}") from None
     limits_mod.set_subreaper()
     run = _Run(task, output_dir.resolve(), code_path.resolve(), options)
+    run.python = python
     if options.conceal_process:
         limits_mod.hide_command_line("autodl ingest [arguments hidden from the submission]")
         os.chdir("/")  # every path is absolute by now

@@ -41,8 +41,11 @@ def _die_with_parent() -> None:
         pass
     # In a sandbox our parent is bwrap's init (pid 1 of the namespace), which dies with
     # the supervisor (--die-with-parent) and takes us along: nothing to check.
-    if os.environ.get("AUTODL_SANDBOX") != "bwrap" and os.getppid() == 1:
-        os._exit(1)  # the supervisor died before the call
+    # Re-parented to pid 1: the supervisor died before the call, unless it is pid 1 itself
+    # (the first process of a container without an init).
+    supervisor_is_init = os.environ.get("AUTODL_SUPERVISOR_PID") == "1"
+    if os.environ.get("AUTODL_SANDBOX") != "bwrap" and os.getppid() == 1 and not supervisor_is_init:
+        os._exit(1)
 
 
 def set_rlimits(limits: dict[str, int]) -> list[str]:
@@ -104,7 +107,56 @@ def detect_device() -> dict[str, Any]:
     return _cpu_device()
 
 
-def _error(stage: str, exc: BaseException) -> dict[str, Any]:
+_OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # autodl/
+
+
+def _ours(filename: str) -> bool:
+    return filename.startswith(_OURS) or filename.startswith("<frozen importlib")
+
+
+def _trim(te: traceback.TracebackException, code_dir: str, seen: set[int]) -> None:
+    """Drop the harness's frames above the participant's first one (the worker calling
+    the API), and name the participant's files relative to the submission folder."""
+    if id(te) in seen:
+        return
+    seen.add(id(te))
+    frames = list(te.stack)
+    first = next((i for i, f in enumerate(frames) if not _ours(f.filename)), None)
+    if first is None and te.exc_type is not None and issubclass(te.exc_type, SyntaxError):
+        first = len(frames)  # the import machinery alone: the error's own lines say where
+    if first is not None:
+        frames = frames[first:]
+    prefix = code_dir.rstrip(os.sep) + os.sep if code_dir else None
+    for f in frames:
+        f.line  # noqa: B018 - read the source line before the file is renamed below
+        if prefix and f.filename.startswith(prefix):
+            f.filename = f.filename[len(prefix) :]
+    te.stack = traceback.StackSummary.from_list(frames)
+    if prefix and isinstance(getattr(te, "filename", None), str) and te.filename.startswith(prefix):
+        te.filename = te.filename[len(prefix) :]
+    for chained in (te.__cause__, te.__context__):
+        if chained is not None:
+            _trim(chained, code_dir, seen)
+
+
+def participant_traceback(exc: BaseException, code_dir: str = "") -> str:
+    """The traceback of an exception from the participant's code, from its own first frame
+    (file, line number and code line), as Python prints it.
+
+    >>> def fit():
+    ...     raise ValueError("my bug")
+    >>> try:
+    ...     fit()
+    ... except ValueError as e:
+    ...     print(participant_traceback(e).splitlines()[-1])
+    ValueError: my bug
+    """
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__, compact=True)
+    _trim(te, code_dir, set())
+    return "".join(te.format())
+
+
+def _error(stage: str, exc: BaseException, code_dir: str = "") -> dict[str, Any]:
     """The ``error`` message for an exception raised by the participant's code."""
     if isinstance(exc, MemoryError):
         kind, message = "out_of_memory", f"MemoryError in {stage}: {exc}".rstrip(": ")
@@ -116,7 +168,18 @@ def _error(stage: str, exc: BaseException) -> dict[str, Any]:
         kind = "exception"
         text = str(exc).strip().splitlines()
         message = f"{type(exc).__name__} in {stage}: {text[0] if text else ''}".rstrip(": ")
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        tf1 = sys.modules.get("autodl.ingestion.tf1")  # loaded in TF1 mode only
+        if tf1 is not None:
+            message += tf1.hint(exc)
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            message += (
+                f" ({exc.name.split('.')[0]} is not installed where the submission runs: "
+                "give it an environment that has it, --python PATH)"
+            )
+    try:
+        tb = participant_traceback(exc, code_dir)
+    except Exception:  # the participant's exception may break formatting: keep Python's
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return {
         "op": "error",
         "stage": stage,
@@ -153,6 +216,18 @@ def pack_prediction(prediction: Any) -> tuple[dict[str, Any], Any]:
     return header, memoryview(arr.reshape(-1)).cast("B") if arr.size else None
 
 
+def _activate_tf1() -> dict[str, Any]:
+    """TF1 mode (:mod:`autodl.ingestion.tf1`), refused in one line without TensorFlow."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise api_module.APIError(
+            "the submission runs in TF1 mode (--tf-mode), but TensorFlow is not installed "
+            "where it runs: give it an environment that has it (--python PATH)"
+        )
+    from autodl.ingestion import tf1
+
+    return tf1.activate()
+
+
 class _BadDataset(Exception):
     """The dataset could not be loaded (before any participant code ran)."""
 
@@ -164,6 +239,8 @@ class Worker:
         self.reader = Reader(read_fd)
         self.write_fd = write_fd
         self.stage = "start"
+        self.code_dir = ""
+        self.tf1: dict[str, Any] | None = None  # what TF1 mode did, when it is on
 
     def send(self, header: dict[str, Any], payload: Any = None) -> None:
         send(self.write_fd, header, payload)
@@ -181,8 +258,17 @@ class Worker:
         # Sent before model.py is imported: a bad_dataset error only counts before it,
         # when no participant code can have forged it.
         self.send({"op": "loaded"})
+        if init.get("tf_mode") == "1":
+            self.stage = "TF1 mode (tensorflow as tf.compat.v1)"
+            self.tf1 = _activate_tf1()
+        if init.get("numpy_aliases"):  # an environment that asks for them (legacy)
+            import numpy
+
+            from autodl.ingestion.numpy_aliases import restore
+
+            restore(numpy)
         self.stage = "the import of model.py"
-        code_dir = init["code_dir"]
+        code_dir = self.code_dir = init["code_dir"]
         sys.path.insert(0, code_dir)
         spec = importlib.util.spec_from_file_location("model", Path(code_dir) / "model.py")
         module = importlib.util.module_from_spec(spec)
@@ -198,7 +284,7 @@ class Worker:
                 "tf.data.Datasets, but TensorFlow is not installed (pip install 'autodl[tf]')"
             )
         self.stage = f"the preparation of the {api.name} API's datasets"
-        train_ds, test_ds = api.datasets(train, test)
+        train_ds, test_ds = api.datasets(train, test, tf1=self.tf1 is not None)
         self.stage = "model construction (Model(metadata))"
         model = model_class(train.metadata)
         return api, model, train_ds, test_ds
@@ -219,7 +305,7 @@ class Worker:
             elif isinstance(e, api_module.APIError):
                 self.send({"op": "error", "stage": stage, "kind": "api", "message": str(e)})
             else:
-                self.send(_error(stage, e))
+                self.send(_error(stage, e, self.code_dir))
             return 1
         self.send({"op": "ready", "api": api.name, "done_training": done})
         k = 0
@@ -243,7 +329,7 @@ class Worker:
                 header, payload = pack_prediction(result)
                 header["done_training"] = bool(getattr(model, "done_training", False))
             except BaseException as e:
-                self.send(_error(stage, e))
+                self.send(_error(stage, e, self.code_dir))
                 return 1
             self.send(header, payload)
             k += 1

@@ -66,6 +66,12 @@ class IngestionRecord(_Record):
     device: dict[str, Any] = field(default_factory=default_device)
     isolation: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # The TensorFlow mode: {"mode": "1"|"2", "chosen_by": "flag"|"submission"|"auto",
+    # "evidence": ["model.py:12 tf.Session", ...]} (autodl/ingestion/tfmode.py).
+    tf_mode: dict[str, Any] = field(default_factory=dict)
+    # The worker's interpreter: {"executable", "version", "env" (a built environment's
+    # name, or null), ...} (autodl/ingestion/interpreter.py).
+    python: dict[str, Any] = field(default_factory=dict)
     # True when ingestion itself failed (a bug of ours), not the submission.
     harness_failure: bool = False
 

@@ -2,7 +2,8 @@
 
 - :mod:`.curves`: learning-curve PNGs, one style for a single run and for many runs;
 - :mod:`.detailed_results`: scoring's ``detailed_results.html``;
-- :mod:`.page`: the frame of the challenge's pages (inline CSS, embedded pictures);
+- :mod:`.page`: the frame of every page: Jinja2 templates (``templates/``, autoescaped),
+  one base template and stylesheet, one set of words;
 - :mod:`.leaderboard`: ``leaderboard.html``;
 - :mod:`.run`: a run's ``report.html``.
 

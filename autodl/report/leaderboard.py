@@ -7,14 +7,13 @@
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autodl.protocol import RunResult, atomic_write
-from autodl.report.page import img, num, page
+from autodl.report.page import num, render_page
 
 if TYPE_CHECKING:
     from autodl.challenge.leaderboard import Leaderboard
@@ -29,17 +28,6 @@ def leaderboard_html(board: Leaderboard, *, title: str = "AutoDL leaderboard") -
     """The leaderboard page: ranks, every run, learning curves overlaid per dataset."""
     from autodl.report.curves import render_learning_curve, run_curve
 
-    esc = html.escape
-    parts = [f"<h1>{esc(title)}</h1>"]
-    parts.append(
-        f'<p class="meta">{len(board.submissions)} submissions on {len(board.datasets)} '
-        "datasets. Per dataset, ALC ranks submissions (higher first; ties share the mean "
-        "rank; a failed or missing run ranks last); lower average rank is better.</p>"
-    )
-    # Ranks table.
-    head = "".join(f'<th colspan="2">{esc(d)}</th>' for d in board.datasets)
-    sub_head = "".join("<th>ALC</th><th>rank</th>" for _ in board.datasets)
-    rows = []
     best = {
         d: max(
             (board.alc(s, d) for s in board.submissions if board.alc(s, d) is not None),
@@ -47,25 +35,28 @@ def leaderboard_html(board: Leaderboard, *, title: str = "AutoDL leaderboard") -
         )
         for d in board.datasets
     }
+    ranking = []
     for s in board.submissions:
-        cells = [
-            f"<td>{board.position[s]}</td>",
-            f'<td class="name">{esc(s)}</td>',
-            f"<td>{board.average_rank[s]:.2f}</td>",
-        ]
+        cells = []
         for d in board.datasets:
             alc = board.alc(s, d)
-            cls = ' class="best"' if alc is not None and alc == best[d] else ""
-            shown = num(alc) if alc is not None else esc(board.status(s, d))
-            cells.append(f"<td{cls}>{shown}</td><td>{board.ranks[(s, d)]:g}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    parts.append(
-        '<h2>Ranking</h2><table id="leaderboard"><thead><tr><th rowspan="2">#</th>'
-        '<th rowspan="2" class="name">submission</th><th rowspan="2">average rank</th>'
-        f"{head}</tr><tr>{sub_head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+            cells.append(
+                {
+                    "best": alc is not None and alc == best[d],
+                    "shown": num(alc) if alc is not None else str(board.status(s, d)),
+                    "rank": f"{board.ranks[(s, d)]:g}",
+                }
+            )
+        ranking.append(
+            {
+                "position": board.position[s],
+                "submission": s,
+                "average_rank": board.average_rank[s],
+                "cells": cells,
+            }
+        )
     # Learning curves per dataset, submissions in ranking order (missing runs named too).
-    parts.append("<h2>Learning curves</h2>")
+    figures = []
     for d in board.datasets:
         found = [board.results.get((s, d)) for s in board.submissions]
         curves = [run_curve(r) if r is not None else None for r in found]
@@ -78,36 +69,27 @@ def leaderboard_html(board: Leaderboard, *, title: str = "AutoDL leaderboard") -
             time_budget=budget,
             figsize=_FIGSIZE,
         )
-        parts.append(
-            f"<figure>{img(png, f'learning curves on {d}')}"
-            f"<figcaption>{esc(d)}: NAUC of each prediction against log-scaled time"
-            f"{f' (budget {budget:g} s)' if budget else ''}</figcaption></figure>"
-        )
-    parts.append(runs_table(list(board.results.values()), table_id="runs"))
-    return page(title, "\n".join(parts))
+        caption = f"{d}: NAUC of each prediction against log-scaled time"
+        caption += f" (budget {budget:g} s)" if budget else ""
+        figures.append({"dataset": d, "png": png, "caption": caption})
+    return render_page(
+        "leaderboard.html",
+        title=title,
+        board=board,
+        ranking=ranking,
+        figures=figures,
+        runs=_sorted_runs(list(board.results.values())),
+        table_id="runs",
+    )
+
+
+def _sorted_runs(results: Sequence[RunResult]) -> list[RunResult]:
+    return sorted(results, key=lambda r: (r.dataset, r.submission))
 
 
 def runs_table(results: Sequence[RunResult], *, table_id: str = "runs") -> str:
     """Every run, by dataset and submission: status, ALC, final NAUC, device, error."""
-    esc = html.escape
-    rows = []
-    for r in sorted(results, key=lambda r: (r.dataset, r.submission)):
-        cls = ' class="failed"' if r.failed else ""
-        rows.append(
-            f'<tr{cls}><td class="name">{esc(r.submission)}</td>'
-            f'<td class="name">{esc(r.dataset)}</td><td class="name">{esc(r.status)}</td>'
-            f"<td>{num(r.alc)}</td><td>{num(r.final_nauc)}</td><td>{num(r.accuracy)}</td>"
-            f"<td>{num(r.duration, 1)}</td><td>{r.num_predictions}</td>"
-            f'<td class="name">{esc(r.device or "")}</td>'
-            f'<td class="name">{esc(r.error or "")}</td></tr>'
-        )
-    return (
-        f'<h2>Runs</h2><table id="{table_id}"><thead><tr><th class="name">submission</th>'
-        '<th class="name">dataset</th><th class="name">status</th><th>ALC</th>'
-        "<th>final NAUC</th><th>accuracy</th><th>duration (s)</th><th>predictions</th>"
-        '<th class="name">device</th><th class="name">error</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return render_page("runs_table.html", runs=_sorted_runs(results), table_id=table_id)
 
 
 def write_leaderboard_html(

@@ -1,51 +1,80 @@
-"""The frame of the challenge's HTML pages: one stylesheet, embedded pictures, numbers.
+"""The frame of every HTML page: Jinja2 templates (``report/templates``) with autoescaping,
+one base template and stylesheet, one set of words, pictures embedded as data URIs.
+
+Every value a page shows goes through the template's autoescaping, so a submission's
+name, an error message or a traceback is shown as text, never run as markup.
 
 >>> num(0.123456), num(None), num(12.34, 1)
-('0.1235', '&ndash;', '12.3')
->>> page("t", "<p>hi</p>").startswith("<!DOCTYPE html>")
-True
+('0.1235', '–', '12.3')
+>>> html = render_page("run.html", title="<b>x</b>", rows=[("status", "<i>ok</i>")],
+...                    curve_png=b"", logs=[], traceback=None, detailed_link=None)
+>>> "<title>&lt;b&gt;x&lt;/b&gt;</title>" in html, "&lt;i&gt;ok&lt;/i&gt;" in html
+(True, True)
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import time
+from types import MappingProxyType
+from typing import Any
 
-__all__ = ["CSS", "img", "num", "page"]
+__all__ = ["WORDS", "data_uri", "num", "render_page"]
 
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;
-max-width:1100px;padding:0 1em;color:#1b1f24;background:#fff}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;
-border-bottom:1px solid #d0d7de;padding-bottom:.2em}
-.meta{color:#57606a;font-size:.9em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
-th,td{border:1px solid #d0d7de;padding:.35em .7em;text-align:right}
-th{background:#f3f4f6}td.name,th.name{text-align:left}
-tr.failed td{color:#a40e26}td.best{font-weight:bold;background:#dafbe1}
-figure{display:inline-block;margin:.5em 1em .5em 0}figcaption{color:#57606a;font-size:.9em}
-img{max-width:100%;border:1px solid #d0d7de}
-pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:.82em;max-height:30em}
-"""
-
-
-def img(png: bytes, alt: str) -> str:
-    """An ``<img>`` holding ``png`` itself (base64), so the page needs no other file."""
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-
-
-def page(title: str, body: str) -> str:
-    """A whole page around ``body`` (HTML), signed with the time it was written."""
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
-        f'{body}\n<p class="meta">Written by autodl on '
-        f"{html.escape(time.strftime('%Y-%m-%d %H:%M:%S'))}.</p>\n</body></html>\n"
-    )
+# The same thing is called the same on every page.
+WORDS = MappingProxyType(
+    {
+        "submission": "submission",
+        "dataset": "dataset",
+        "status": "status",
+        "alc": "ALC",
+        "final_nauc": "final NAUC",
+        "accuracy": "final accuracy",
+        "predictions": "predictions",
+        "duration": "last prediction at (s)",
+        "time_budget": "time budget (s)",
+        "wall_time": "wall time (s)",
+        "device": "device",
+        "error": "error",
+        "curve": "Learning curve",
+        "curves": "Learning curves",
+        "traceback": "Traceback of the submission",
+        "predictions_heading": "Predictions",
+        "messages": "Messages",
+    }
+)
 
 
 def num(x: float | None, digits: int = 4) -> str:
     """A number cell: ``digits`` decimals, a dash for none."""
-    return "&ndash;" if x is None else f"{x:.{digits}f}"
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def data_uri(png: bytes) -> str:
+    """``png`` itself as a ``data:`` URI, so the page needs no other file."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Render ``template`` (a file of ``report/templates``) with ``context``.
+
+    The environment is made per call (pages are written a few times per run): no state
+    is kept between pages. Undefined names are errors, not blanks.
+    """
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("autodl.report", "templates"),
+        autoescape=True,  # every template here is HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = num
+    env.filters["data_uri"] = data_uri
+    context.setdefault("refresh", None)
+    context.setdefault("heading", None)
+    context.setdefault("words", WORDS)
+    context.setdefault("written", time.strftime("%Y-%m-%d %H:%M:%S"))
+    return env.get_template(template).render(**context)

@@ -9,7 +9,7 @@ import time
 import pytest
 from challenge_helpers import blobs, submission
 
-from autodl.challenge.live import LiveState, read_state, render
+from autodl.challenge.live import read_state, run_folder_reader, stage
 from autodl.protocol import append_prediction_time, write_end, write_scores_json, write_start
 from autodl.resources import detect_gpus, parse_gpus
 
@@ -81,7 +81,8 @@ def test_live_state_follows_the_run_files(tmp_path):
     pred, scores = tmp_path / "predictions", tmp_path / "scores"
     pred.mkdir()
     scores.mkdir()
-    assert render(read_state(tmp_path, 60)).startswith("building the model")
+    assert stage(read_state(tmp_path, 60)) == "building the model"
+    assert run_folder_reader(tmp_path, 60)().round is None  # nothing to show yet
 
     start = time.time() - 10
     write_start(pred, ingestion_pid=1, task_name="t", time_budget=60, start_time=start)
@@ -91,15 +92,10 @@ def test_live_state_follows_the_run_files(tmp_path):
     state = read_state(tmp_path, 60)
     assert (state.rounds, state.nauc, state.alc, state.ended) == (2, 0.5, 0.25, False)
     assert 9 < state.elapsed < 30
-    line = render(state)
-    assert line.startswith("round 2 | ") and "NAUC 0.5000 | ALC 0.2500" in line
+    shown = run_folder_reader(tmp_path, 60)()
+    assert (shown.round, shown.nauc, shown.alc, shown.stage) == (2, 0.5, 0.25, "learning")
 
     write_end(pred, ingestion_duration=7, ingestion_success=1, end_time=start + 7)
     state = read_state(tmp_path, 60)
     assert state.ended and state.elapsed == pytest.approx(7)  # the clock stopped
-    assert "7.0 s elapsed, 53.0 s left" in render(state)
-
-
-def test_render_docstring_example():
-    state = LiveState(rounds=3, elapsed=12.0, time_budget=60.0, nauc=0.81, alc=0.42)
-    assert render(state) == "round 3 | 12.0 s elapsed, 48.0 s left | NAUC 0.8100 | ALC 0.4200"
+    assert run_folder_reader(tmp_path, 60)().stage == "final scoring"

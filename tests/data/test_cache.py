@@ -134,7 +134,7 @@ def test_pickled_dataset_maps_the_same_cache(jpegs, reference, parse_calls):
 
 def test_limit_past_it_serves_what_is_cached(jpegs, reference, parse_calls):
     torch = pytest.importorskip("torch")
-    per_example = 16 * 16 * 3 * 4 + 7 * 4
+    per_example = 16 * 16 * 3 + 7 * 4  # uint8 pixels and float32 labels
     ds = load(jpegs, cache_limit=100 * per_example)
     assert ds.cache.limit == 100 * per_example
     loader = ds.to_torch().loader(batch_size=64, sampler=list(range(N - 1, -1, -1)))
@@ -271,3 +271,129 @@ def test_unpickled_after_its_owner_is_gone_has_its_own_cache(jpegs, reference, t
     assert back.cache.count == 0  # a fresh cache of this process, not a stranger's file
     np.testing.assert_array_equal(back[0][0], reference[0][0])
     assert back.cache.count == 1
+
+
+# ---------------------------------------------------------------------- the limit, again
+
+
+def test_images_are_kept_as_uint8_pixels(jpegs, reference):
+    ds = load(jpegs).cache_all()
+    # a quarter of float32's bytes: pixels, then the labels as float32
+    assert ds.cache.dtype == np.uint8 and ds.cache.nbytes == N * (16 * 16 * 3 + 7 * 4)
+    x, y = ds.gather(np.arange(N))
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x, reference[0])  # the same bits as the float32 parse
+    np.testing.assert_array_equal(y, reference[1])
+
+
+def test_limit_with_two_workers_warns_in_this_process_once(jpegs, reference):
+    torch = pytest.importorskip("torch")
+    per_example = 16 * 16 * 3 + 7 * 4
+    ds = load(jpegs, cache_limit=100 * per_example)
+    order = np.random.default_rng(3).permutation(N).tolist()
+    loader = ds.to_torch().loader(batch_size=32, sampler=order, num_workers=2)
+    # the workers decode and find the cache full; the warning is raised here, once
+    with pytest.warns(CacheLimitWarning, match=r"of 300 examples .* decoded on every access"):
+        first = torch.cat([x for x, _ in loader])
+    assert ds.cache.full and ds.cache.count == 100 and ds.cache.nbytes == 100 * per_example
+    np.testing.assert_array_equal(first.numpy(), reference[0][order])
+    kept = ds.cache.filled.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # later refusals are silent
+        second = torch.cat([x for x, _ in loader])
+        shuffled = ds.to_torch().loader(batch_size=64, shuffle=True, num_workers=2)
+        assert sum(len(x) for x, _ in shuffled) == N
+    np.testing.assert_array_equal(second.numpy(), reference[0][order])
+    # what was kept stays kept, nothing else is stored, nothing is stored twice
+    np.testing.assert_array_equal(ds.cache.filled, kept)
+    assert int(ds.cache.filled.max()) == 1
+
+
+def test_limit_zero_keeps_nothing_and_reads_everything(jpegs, reference, parse_calls):
+    ds = load(jpegs, cache_limit=0)
+    with pytest.warns(CacheLimitWarning, match=r"0 of 300 examples"):
+        x, _ = ds.gather(np.arange(N))
+    np.testing.assert_array_equal(x, reference[0])
+    assert ds.cache.count == 0 and len(parse_calls) == N
+    ds.gather(np.arange(10))
+    assert len(parse_calls) == N + 10  # decoded again: nothing is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2M", 2 << 20), ("1.5k", 1536), ("1e6", 10**6), ("0", 0), ("4GiB", 4 << 30)],
+)
+def test_limit_sizes_from_the_environment(jpegs, monkeypatch, text, expected):
+    monkeypatch.setenv("AUTODL_CACHE_LIMIT", text)
+    assert load(jpegs).cache.limit == expected
+
+
+def test_bad_limit_in_the_environment_is_named(jpegs, monkeypatch):
+    monkeypatch.setenv("AUTODL_CACHE_LIMIT", "lots")
+    with pytest.raises(ValueError, match=r"\$AUTODL_CACHE_LIMIT: cache limit 'lots'"):
+        load(jpegs)
+
+
+CACHE_MODEL = """
+import os
+import numpy as np
+
+
+class Model:
+    def __init__(self, metadata):
+        self.output_dim = metadata.get_output_size()
+        self.done_training = False
+
+    def fit(self, dataset, remaining_time_budget=None):
+        list(dataset)
+        print(f"env={os.environ.get('AUTODL_CACHE_LIMIT')} limit={dataset.cache.limit}")
+
+    def predict(self, dataset, remaining_time_budget=None):
+        self.done_training = True
+        return np.zeros((len(dataset), self.output_dim))
+"""
+
+
+@pytest.fixture(scope="module")
+def small_task(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 1, 4, 4, 1), dtype=np.float32)
+    root = tmp_path_factory.mktemp("task")
+    return write_task(
+        root, "small", train=(x[:8], np.arange(8) % 2), test=(x[8:], np.arange(4) % 2)
+    )
+
+
+@pytest.mark.parametrize("given", ["--cache-limit", "env"])
+def test_ingest_hands_the_limit_to_the_model(cli, small_task, tmp_path, given):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "model.py").write_text(CACHE_MODEL)
+    args = ["ingest", "--dataset_dir", small_task, "--output_dir", tmp_path / "out"]
+    args += ["--code_dir", code, "--time_budget", "60"]
+    env = dict(__import__("os").environ)
+    if given == "env":
+        env["AUTODL_CACHE_LIMIT"] = "3M"
+    else:
+        args += ["--cache-limit", "3M"]
+    proc = cli(*args, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"env={3 << 20} limit={3 << 20}" in proc.stdout, proc.stdout[-3000:]
+
+
+def test_bad_cache_limit_flags_are_refused(cli, small_task, tmp_path):
+    proc = cli(
+        "ingest",
+        "--dataset_dir",
+        small_task,
+        "--output_dir",
+        tmp_path / "out",
+        "--code_dir",
+        tmp_path,
+        "--cache-limit",
+        "lots",
+    )
+    assert proc.returncode == 2 and "cache limit 'lots'" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    proc = cli("run", "--cache-limit=-3G", "-o", tmp_path / "runs")
+    assert proc.returncode != 0 and "--cache-limit: cache limit '-3G'" in proc.stderr

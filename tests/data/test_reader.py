@@ -91,7 +91,7 @@ def test_interrupted_pass_is_resumed(miniciao, parse_calls):
 def test_cache_limit_keeps_what_fits_and_warns_once(miniciao, parse_calls):
     from autodl.data.cache import CacheLimitWarning
 
-    per_example = 32 * 32 * 3 * 4 + 10 * 4  # example and labels
+    per_example = 32 * 32 * 3 + 10 * 4  # uint8 pixels and float32 labels
     ds = load(miniciao, cache_limit=10 * per_example)
     with pytest.warns(CacheLimitWarning, match=r"10 of 82 examples .* the other 72") as record:
         a = list(ds)

@@ -29,7 +29,7 @@ def built(tmp_path_factory):
 def test_one_per_domain_and_digits_is_there():
     domains = {samples.domain(n) for n in samples.names()}
     assert domains == {"image", "video", "speech", "text", "tabular"}
-    assert "digits" in samples.names()
+    assert {"digits", "cluttered_digits", "topics"} <= set(samples.names())
 
 
 def test_every_sample_reads_back_with_its_domain(built):
@@ -63,8 +63,67 @@ def test_digits_matches_scikit_learn(built):
     assert counts.min() >= 35 and counts.max() <= 37
 
 
+def _nauc(y: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(np.mean([2 * roc_auc_score(y[:, k], scores[:, k]) - 1 for k in range(y.shape[1])]))
+
+
+def _fit_and_score(x_train, y_train, x_test, y_test) -> float:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, max_iter=300).fit(x_train, y_train.argmax(axis=1))
+    return _nauc(y_test, model.predict_proba(x_test))
+
+
+def test_cluttered_digits_is_hard_for_a_linear_model(built):
+    """Its point: pixels alone say little (the digit moves), unlike ``digits``."""
+    scores = {}
+    for name in ("digits", "cluttered_digits"):
+        x, y = load(built[name], split="train").to_numpy()
+        xt, _ = load(built[name], split="test").to_numpy()
+        yt = read_matrix(find_task(built[name]).solution_path)
+        assert x.min() >= 0 and x.max() <= 1
+        scores[name] = _fit_and_score(x.reshape(len(x), -1), y, xt.reshape(len(xt), -1), yt)
+    assert x.shape[1:] == (1, 32, 32, 1) and len(x) + len(xt) == 1797
+    assert scores["digits"] > 0.99
+    assert scores["cluttered_digits"] < 0.3
+
+
+def test_topics_needs_word_order(built):
+    """Word counts give a little; counts of word pairs (order) give clearly more."""
+    from scipy.sparse import csr_matrix
+
+    train, test = load(built["topics"], split="train"), load(built["topics"], split="test")
+    vocabulary = train.metadata.get_channel_to_index_map()
+    assert len(vocabulary) > 1500 and train.metadata.get_output_size() == 8
+
+    def features(dataset, pairs: bool):
+        rows = [x.reshape(-1).astype(np.int64) for x, _ in dataset]
+        width = len(vocabulary) + (1 << 16 if pairs else 0)
+        cols = [
+            np.concatenate([r, len(vocabulary) + (r[:-1] * 4099 + r[1:]) % (1 << 16)])
+            if pairs
+            else r
+            for r in rows
+        ]
+        indptr = np.cumsum([0] + [len(c) for c in cols])
+        m = csr_matrix((np.ones(indptr[-1]), np.concatenate(cols), indptr), (len(cols), width))
+        m.sum_duplicates()
+        return m
+
+    y = np.stack([labels for _, labels in train])
+    yt = read_matrix(find_task(built["topics"]).solution_path)
+    lengths = [len(x) for x, _ in train]
+    assert min(lengths) >= 20 and max(lengths) < 100 and len(set(lengths)) > 50
+    words = _fit_and_score(features(train, False), y, features(test, False), yt)
+    pairs = _fit_and_score(features(train, True), y, features(test, True), yt)
+    assert 0.2 < words < 0.7, words
+    assert pairs > words + 0.05, (words, pairs)
+
+
 def test_make_is_deterministic(built, tmp_path):
-    for name in ("digits", "reviews", "tones"):
+    for name in ("digits", "reviews", "tones", "cluttered_digits", "topics"):
         again = samples.make(name, tmp_path)
         assert _digest(again) == _digest(built[name]), name
 

@@ -55,7 +55,7 @@ def test_challenge_in_containers(tmp_path, cli, cpu_image, task):
     )
     out = tmp_path / "out"
     proc = cli("challenge", config, "-o", out, "--docker", cpu_image, timeout=600)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # broken failed: see --allow-failures
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "results.csv"))}
     assert rows["centroid"]["status"] == Status.OK and float(rows["centroid"]["alc"]) > 0.5
     assert rows["broken"]["status"] != Status.OK

@@ -101,8 +101,8 @@ def test_same_predictions_as_a_local_run(tmp_path, cpu_image, task):
 def test_confinement_seen_from_inside(tmp_path, cpu_image, task):
     out = tmp_path / "out"
     rc = ingest_in_container(cpu_image, task, MODELS / "probe", out, time_budget=60)
-    assert rc == 0
     rec = read_ingestion_record(out)
+    assert rc == rec.status.exit_code  # the container's ingest exits with its status's code
     text = (rec.traceback or "") + "\n" + (rec.error or "")
     line = next(ln for ln in text.splitlines() if "PROBE {" in ln)
     seen = json.loads(line.split("PROBE ", 1)[1])
@@ -126,9 +126,9 @@ def test_memory_limit_is_recorded(tmp_path, cpu_image, task):
     out = tmp_path / "out"
     t0 = time.monotonic()
     rc = ingest_in_container(cpu_image, task, MODELS / "hog", out, time_budget=120, memory="700m")
-    assert rc == 0
     rec = read_ingestion_record(out)
     assert rec.status is Status.OUT_OF_MEMORY, rec
+    assert rc == Status.OUT_OF_MEMORY.exit_code
     assert "memory" in rec.error
     assert protocol.read_end(out) is not None
     assert time.monotonic() - t0 < 120
@@ -146,7 +146,7 @@ def test_wall_clock_kills_a_hung_container(tmp_path, cpu_image, task):
         construction_budget=600,
         timeout=20,
     )
-    assert rc == 0
+    assert rc == Status.KILLED.exit_code  # the status the host recorded
     assert time.monotonic() - t0 < 90
     rec = read_ingestion_record(out)
     assert rec.status is Status.KILLED and "20 s" in rec.error
@@ -172,3 +172,32 @@ def test_all_zero_baseline_scores_zero(tmp_path, cpu_image, task):
     score_folder(task, out, tmp_path / "scores", time_budget=30)
     scores = protocol.read_scores(tmp_path / "scores")
     assert scores["alc"] == 0.0 and scores["nauc"] == 0.0
+
+
+def test_ingestion_as_pid_1_without_init(engine, tmp_path, cpu_image, task):
+    """Codabench's worker starts the command as the container's first process, no init:
+    the model's worker then has pid 1 for a parent, which is the living supervisor."""
+    out = tmp_path / "out"
+    out.mkdir()
+    log = engine.containers.run(
+        cpu_image,
+        [
+            "sh",
+            "-c",
+            "echo supervisor pid $$; exec autodl ingest --dataset_dir /task --code_dir /code "
+            "--output_dir /out --time_budget 120 --sandbox container --worker_uid -1",
+        ],
+        volumes={
+            str(task): {"bind": "/task", "mode": "ro"},
+            str(MODELS / "centroid"): {"bind": "/code", "mode": "ro"},
+            str(out): {"bind": "/out", "mode": "rw"},
+        },
+        network_mode="none",
+        init=False,
+        remove=True,
+        stderr=True,
+    ).decode()
+    assert "supervisor pid 1\n" in log
+    rec = read_ingestion_record(out)
+    assert rec.status is Status.OK, (rec, log[-2000:])
+    assert rec.num_predictions == 3

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autodl import protocol
+from autodl.protocol import Status
 
 BUDGET = 4.0
 
@@ -56,7 +57,7 @@ def test_well_behaved_autodl_api_model(ingest_run, tiny_task, tmp_path):
 
 def test_bad_prediction_shape(ingest_run, tiny_task, tmp_path):
     run = ingest_run(tiny_task, "bad_shape", tmp_path, budget=BUDGET)
-    assert run.returncode == 0
+    assert run.returncode == Status.BAD_PREDICTION.exit_code  # the status's code
     assert run.result["status"] == "bad_prediction"
     assert (
         "prediction 1 has shape (8, 4), expected (num_test, output_dim) = (8, 3)"
@@ -197,7 +198,9 @@ def test_import_error(ingest_run, tiny_task, tmp_path):
     assert run.result["status"] == "error"
     assert run.result["error"] == (
         "ModuleNotFoundError in the import of model.py: "
-        "No module named 'autodl_no_such_package_for_tests'"
+        "No module named 'autodl_no_such_package_for_tests' "
+        "(autodl_no_such_package_for_tests is not installed where the submission runs: "
+        "give it an environment that has it, --python PATH)"
     )
     run.check_files(0)
 
@@ -289,7 +292,7 @@ def test_zip_without_model_is_a_recorded_error(ingest_run, tiny_task, tmp_path):
     with zipfile.ZipFile(z, "w") as f:
         f.writestr("readme.txt", "no model here")
     run = ingest_run(tiny_task, z, tmp_path)
-    assert run.returncode == 0
+    assert run.returncode == Status.ERROR.exit_code
     assert run.result["status"] == "error" and "model.py" in run.result["error"]
     assert protocol.read_end(run.output_dir).ingestion_success == 0
 
@@ -341,7 +344,9 @@ def test_shared_miniciao_predictions_are_scorable(ingest_run, miniciao, tmp_path
     for _, _, path in found:
         # The reference scorer reads predictions with the solution's shape, line by line.
         assert protocol.read_matrix(path).shape == solution.shape == (18, 10)
-        assert path.read_bytes().endswith(b" \n")
+        # The 2019 writer's lines: values joined by single spaces, no trailing space.
+        lines = path.read_bytes().split(b"\n")
+        assert lines[-1] == b"" and all(ln and not ln.endswith(b" ") for ln in lines[:-1])
     start = protocol.read_start(run.output_dir)
     assert start.task_name == "miniciao" and len(start.timestamps) == 3
 

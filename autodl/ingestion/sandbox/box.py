@@ -17,11 +17,14 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autodl.ingestion.sandbox import bwrap as bwrap_mod
 from autodl.ingestion.sandbox import cgroups
 from autodl.ingestion.sandbox.check import require
+
+if TYPE_CHECKING:
+    from autodl.ingestion.interpreter import WorkerPython
 
 MODES = ("bwrap", "container", "none")
 # What "container" means: ingestion runs inside a container made by the Docker runner,
@@ -173,12 +176,14 @@ CODE = "/sandbox/code"
 DATA = "/sandbox/data"
 
 
-def mounts_for(code: Path, data: Path) -> list[bwrap_mod.Mount]:
-    """The interpreter and autodl at their own paths; the code at :data:`CODE` and the
-    ``<name>.data`` folder at ``DATA/<name>.data``, all read-only."""
+def mounts_for(
+    code: Path, data: Path, python: WorkerPython | None = None
+) -> list[bwrap_mod.Mount]:
+    """The interpreter (``python``, default ours) and autodl at their own paths; the code
+    at :data:`CODE` and the ``<name>.data`` folder at ``DATA/<name>.data``, all read-only."""
     import autodl
 
-    found = bwrap_mod.python_mounts(Path(autodl.__file__).resolve().parent)
+    found = bwrap_mod.python_mounts(Path(autodl.__file__).resolve().parent, python)
     found.append(bwrap_mod.Mount(str(code), CODE))
     found.append(bwrap_mod.Mount(str(data), f"{DATA}/{data.name}"))
     return found

@@ -18,6 +18,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autodl.ingestion.interpreter import WorkerPython
 
 INSIDE_UID = 65534
 HOME = "/home/worker"
@@ -136,26 +140,33 @@ def command(
     return [*args, "--", *worker]
 
 
-def python_mounts(package_dir: Path) -> list[Mount]:
+def python_mounts(package_dir: Path, python: WorkerPython | None = None) -> list[Mount]:
     """The interpreter, its standard library and packages, and the ``autodl`` package.
 
-    Only those folders: a sys.path entry such as the repository root of an editable
-    install would otherwise show everything beside the package (tests, data, notes).
+    ``python``: the worker's interpreter (default: ours), its prefixes and sys.path as it
+    reported them. Only those folders: a sys.path entry such as the repository root of an
+    editable install would otherwise show everything beside the package (tests, data,
+    notes).
     """
     import sys
 
+    if python is None:
+        from autodl.ingestion.interpreter import current
+
+        python = current()
     found: list[Mount] = []
-    prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
+    raw = python.prefixes or (sys.base_prefix, sys.prefix, sys.exec_prefix)
+    prefixes = {os.path.realpath(p) for p in raw}
     found += [Mount(p) for p in sorted(prefixes)]
-    for p in (sys.prefix, sys.base_prefix):
+    for p in raw:
         if os.path.realpath(p) != p and os.path.isdir(p):
             found.append(Mount(os.path.realpath(p), p))  # reached through a link
-    exe = sys.executable
+    exe = python.executable
     real = os.path.realpath(exe)
     if not any(real.startswith(q + os.sep) for q in prefixes):
         found.append(Mount(real))
     pkg = str(package_dir.resolve())
-    for entry in sys.path[1:]:
+    for entry in python.path:
         if not entry or not os.path.isdir(entry):
             continue
         e = os.path.realpath(entry)

@@ -12,10 +12,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autodl.ingestion.limits import WorkerUser, can_read, thread_env
 from autodl.resources import ALL_GPUS, parse_gpus
+
+if TYPE_CHECKING:
+    from autodl.ingestion.interpreter import WorkerPython
 
 
 def link_tree(src: Path, dst: Path, readable: bool) -> None:
@@ -77,17 +80,23 @@ def _needs_pythonpath() -> str | None:
 
 
 def worker_env(
-    home: Path, gpus: str | None, cpu_threads: int | None, sandbox: str | None = None
+    home: Path,
+    gpus: str | None,
+    cpu_threads: int | None,
+    sandbox: str | None = None,
+    python: WorkerPython | None = None,
 ) -> dict[str, str]:
     """A scrubbed environment: only what Python, CUDA and the numeric libraries need.
 
     ``home`` is the worker's home as it sees it (inside the sandbox when there is one);
     ``sandbox`` names the confinement (``AUTODL_SANDBOX``: the worker adapts to a PID
-    namespace).
+    namespace). ``python``: the worker's interpreter when it is not ours; it finds
+    autodl through ``PYTHONPATH`` (the package's folder, shown read-only in the sandbox).
     """
+    executable = python.executable if python is not None else sys.executable
     env = {
         "PATH": os.pathsep.join(
-            [os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]
+            [os.path.dirname(executable), "/usr/local/bin", "/usr/bin", "/bin"]
         ),
         "HOME": str(home),
         "TMPDIR": str(home / "tmp"),
@@ -103,7 +112,12 @@ def worker_env(
     for name in ("LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "NVIDIA_DRIVER_CAPABILITIES"):
         if name in os.environ:
             env[name] = os.environ[name]
-    pythonpath = _needs_pythonpath()
+    if python is not None and not python.current:
+        from autodl.ingestion.interpreter import package_parent
+
+        pythonpath = package_parent()  # never installed there: shown, not installed
+    else:
+        pythonpath = _needs_pythonpath()
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     ids = parse_gpus(gpus)
@@ -114,6 +128,9 @@ def worker_env(
         env["CUDA_VISIBLE_DEVICES"] = ",".join(ids)
     if sandbox:
         env["AUTODL_SANDBOX"] = sandbox
+    # The worker's check that its parent is alive must know when the supervisor itself is
+    # pid 1 (a container started without an init, as Codabench's worker starts them).
+    env["AUTODL_SUPERVISOR_PID"] = str(os.getpid())
     env.update(thread_env(cpu_threads))
     return env
 

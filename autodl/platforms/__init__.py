@@ -1,0 +1,1 @@
+"""Exports to the platforms that host challenges (today: Codabench)."""
