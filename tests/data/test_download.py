@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import reference_sources
 
 from autodl.data import find_task, public
 from autodl.data.download import DownloadError, download_dataset, fetch
 from autodl.data.public import FilePart, PublicDataset
 
 REPO = Path(__file__).resolve().parents[2]
-KIT = Path("/work/.mirror/zhengying-liu+autodl_starting_kit_stable/repo/.git")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -197,12 +197,7 @@ def test_the_command_with_a_mirror(server, archives, tmp_path, cli):
 
 
 def test_the_table_is_the_2019_kit_s():
-    if not KIT.exists():
-        pytest.skip(f"no 2019 starting kit at {KIT}")
-    source = subprocess.run(
-        ["git", "-C", str(KIT), "show", "HEAD:download_public_datasets.py"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    source = reference_sources.show(reference_sources.KIT, "download_public_datasets.py")
     found: dict[str, dict] = {}
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
