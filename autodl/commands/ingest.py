@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from autodl.commands import add_worker_arguments
+
 HELP = "run a submission's model.py on one task, recording a prediction per train/test round"
 
 
@@ -69,23 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="give the sandboxed model the host's network (default: its own loopback only)",
     )
-    parser.add_argument(
-        "--python",
-        default=None,
-        metavar="PYTHON",
-        help="the worker's interpreter: an environment's name (`autodl env list`), a "
-        "virtual environment's folder or an interpreter's path; it needs numpy, protobuf "
-        "and google-crc32c, not autodl (docs/environments.md). Default: this one",
-    )
     _both(parser, "scratch_size", default="1G", help="the model's private home+/tmp+/dev/shm")
-    _both(
-        parser,
-        "cache_limit",
-        default=None,
-        help="bytes of decoded examples the model's datasets keep, e.g. 2G; 0 keeps none "
-        "(default: $AUTODL_CACHE_LIMIT, else 4G or a quarter of its memory, if less); "
-        "past it the rest is decoded on every read (docs/data.md)",
-    )
     _both(
         parser,
         "max_predictions",
@@ -93,15 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10_000,
         help="end the run (status prediction_limit) after this many predictions; 0: no cap",
     )
-    _both(
-        parser,
-        "tf_mode",
-        choices=("auto", "1", "2"),
-        default="auto",
-        help="1: `import tensorflow` gives TF 1.x (tf.compat.v1, graph mode) for 2019 "
-        "code; 2: TensorFlow as installed; auto (default): 1 when the code uses TF1-only "
-        "names, unless its autodl.yaml says tf_mode (docs/legacy.md)",
-    )
+    add_worker_arguments(parser)
     parser.add_argument(
         "--no-stage",
         dest="stage_data",

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from autodl.commands import UsageError
+from autodl.commands import UsageError, add_worker_arguments
 
 HELP = (
     "run one submission on one dataset with live scoring "
@@ -67,27 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "autodl:cuda with GPUs)",
     )
     add_sandbox_argument(parser)
-    add_python_argument(parser)
-    parser.add_argument(
-        "--tf-mode",
-        "--tf_mode",
-        dest="tf_mode",
-        choices=("auto", "1", "2"),
-        default="auto",
-        help="1: `import tensorflow` gives TF 1.x (tf.compat.v1, graph mode) for 2019 code; "
-        "2: TensorFlow as installed; auto (default): 1 when the code uses TF1-only names "
-        "(docs/legacy.md)",
-    )
-    parser.add_argument(
-        "--cache-limit",
-        "--cache_limit",
-        dest="cache_limit",
-        default=None,
-        metavar="SIZE",
-        help="bytes of decoded examples the model's datasets keep, e.g. 2G; 0 keeps none "
-        "(default: $AUTODL_CACHE_LIMIT, else 4G or a quarter of its memory, if less); "
-        "past it the rest is decoded on every read (docs/data.md)",
-    )
+    add_worker_arguments(parser)
     parser.add_argument(
         "--quiet", action="store_true", help="no live table or progress lines, only the summary"
     )
@@ -98,18 +78,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in OUTPUT/<submission>/<dataset>/logs/ingestion.log)",
     )
     parser.epilog = EXIT_EPILOG
-
-
-def add_python_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--python",
-        default=None,
-        metavar="PYTHON",
-        help="the interpreter the submission runs under: an environment's name from "
-        "`autodl env list` (e.g. legacy), a virtual environment's folder or an "
-        "interpreter's path; it needs only numpy, protobuf and google-crc32c, not autodl "
-        "(docs/environments.md). Default: the one running autodl",
-    )
 
 
 def check_python(value: str | None, docker: str | None = None) -> None:

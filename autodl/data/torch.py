@@ -55,8 +55,9 @@ __all__ = [
 POLICIES = ("pad", "crop", "resize", "error")
 
 
-class TorchDataset(Dataset):
-    """``(example, labels)`` float32 tensors of an :class:`AutoDLDataset`, by index."""
+class _CachedSplit(Dataset):
+    """A torch ``Dataset`` over an :class:`AutoDLDataset` whose decoded cache exists
+    before any DataLoader worker forks, so that the workers share it."""
 
     def __init__(self, dataset: AutoDLDataset):
         self.dataset = dataset
@@ -65,6 +66,10 @@ class TorchDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.dataset)
+
+
+class TorchDataset(_CachedSplit):
+    """``(example, labels)`` float32 tensors of an :class:`AutoDLDataset`, by index."""
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = self.dataset[i]
@@ -75,7 +80,7 @@ class TorchDataset(Dataset):
         return make_loader(self, batch_size=batch_size, **kwargs)
 
 
-class BatchDataset(Dataset):
+class BatchDataset(_CachedSplit):
     """Whole batches of a fixed-shape split: ``ds[[i, j, ...]]`` is ``(X, Y)`` tensors.
 
     Meant for a DataLoader with ``batch_size=None`` and a ``BatchSampler`` as its
@@ -85,14 +90,6 @@ class BatchDataset(Dataset):
     so a batch crosses no pipe and is copied once; when the cache has no room for some,
     it returns the tensors themselves.
     """
-
-    def __init__(self, dataset: AutoDLDataset):
-        self.dataset = dataset
-        self.metadata = dataset.metadata
-        dataset.cache  # noqa: B018 - made now, so that forked workers share it
-
-    def __len__(self) -> int:
-        return len(self.dataset)
 
     def __getitem__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor] | Pending:
         ds = self.dataset

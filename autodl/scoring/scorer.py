@@ -470,11 +470,10 @@ class Scorer:
         )
         if start_time is not None and budget is not None and not self.bad_option:
             result.curve = self._curve(result, [p.nauc for p in result.on_curve])  # type: ignore[misc]
-            result.alc = result.curve.alc()
             if self.compat == "2019":  # every prediction, by k, those past the budget too
-                result.alc = alc_2019(
-                    result.timestamps, result.nauc_scores, budget, self.t0
-                )
+                result.alc = alc_2019(result.timestamps, result.nauc_scores, budget, self.t0)
+            else:
+                result.alc = result.curve.alc()
         return result
 
     def _curve(self, result: ScoreResult, scores: list[float]) -> LearningCurve:
