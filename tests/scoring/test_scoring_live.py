@@ -206,7 +206,11 @@ def test_proc_reads_a_real_process_named_with_parentheses():
     )
     try:
         assert child.stdout.readline().strip() == "ready"
-        st = proc.read_stat(child.pid)
+        # Between its print and its sleep the child may still be running ("R") on a busy
+        # machine; wait for the sleep, which a misparsed stat line would never show.
+        deadline = time.monotonic() + 10
+        while (st := proc.read_stat(child.pid)).state != "S" and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert (st.comm, st.ppid, st.pgid, st.state) == ("x) (y z)", os.getpid(), child.pid, "S")
         assert abs(proc.start_time(child.pid) - time.time()) < 30
         assert proc.is_alive(child.pid)
