@@ -22,10 +22,10 @@ import shutil
 import stat
 import tempfile
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autodl import archives
 from autodl.protocol import atomic_file
 
 MODEL_FILE = "model.py"
@@ -93,22 +93,6 @@ def _check_folder(folder: Path) -> Path:
 # --------------------------------------------------------------------------- reading zips
 
 
-def _member_path(zip_path: Path, info: zipfile.ZipInfo) -> PurePosixPath:
-    """The member's path, refused when it could land outside the extraction folder."""
-    name = info.filename
-    if "\\" in name:
-        # Windows separators: zipfile would write a file literally named "a\b" on POSIX
-        # but a tree on Windows; refuse the ambiguity.
-        raise SubmissionError(f"{zip_path}: member {name!r} uses '\\' as a path separator")
-    p = PurePosixPath(name)
-    if p.is_absolute() or (p.parts and p.parts[0].endswith(":")) or ".." in p.parts:
-        raise SubmissionError(f"{zip_path}: member {name!r} points outside the submission")
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        raise SubmissionError(f"{zip_path}: member {name!r} is a symbolic link (not allowed)")
-    return p
-
-
 def _code_root(zip_path: Path, files: list[PurePosixPath]) -> PurePosixPath:
     """'' when model.py is at the zip's root, else the single top folder that holds it."""
     if PurePosixPath(MODEL_FILE) in files:
@@ -124,13 +108,20 @@ def _code_root(zip_path: Path, files: list[PurePosixPath]) -> PurePosixPath:
     )
 
 
+def _policy(max_bytes: int) -> archives.Policy:
+    return archives.Policy(max_members=MAX_FILES, max_bytes=max_bytes)
+
+
 def check_zip(
     zip_path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[PurePosixPath, list[zipfile.ZipInfo]]:
     """Check a submission zip without extracting it.
 
     Returns the folder inside the zip that holds ``model.py`` ('' for the root) and the
-    members to extract. Raises :class:`SubmissionError` naming the zip and the member.
+    members to extract. Raises :class:`SubmissionError` naming the zip and the member:
+    the rules of :mod:`autodl.archives` (paths, links, encryption, at most
+    :data:`MAX_FILES` members and ``max_bytes`` uncompressed), then the submission's own
+    (no ``*.solution`` file, ``model.py`` at the root or in a single top folder).
     """
     zip_path = Path(zip_path)
     size = zip_path.stat().st_size
@@ -139,58 +130,22 @@ def check_zip(
             f"{zip_path}: {size} bytes, over the submission limit of {max_bytes} bytes"
         )
     try:
-        zf = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile as e:
-        raise SubmissionError(f"{zip_path}: not a valid zip file ({e})") from None
-    with zf:
-        infos = zf.infolist()
-    if len(infos) > MAX_FILES:
-        raise SubmissionError(f"{zip_path}: {len(infos)} members, over the limit of {MAX_FILES}")
+        infos = archives.check(zip_path, _policy(max_bytes))
+    except archives.ArchiveError as e:
+        raise SubmissionError(str(e)) from None
     members: list[zipfile.ZipInfo] = []
-    total = 0
     for info in infos:
-        p = _member_path(zip_path, info)
-        if not p.parts or p.parts[0] == _IGNORED_TOP:
+        p = PurePosixPath(info.filename)
+        if p.parts[0] == _IGNORED_TOP:
             continue
         if _is_solution(p.name):
             raise SubmissionError(
                 f"{zip_path}: member {info.filename!r} is a solution file; "
                 "submissions must not contain *.solution files"
             )
-        if info.flag_bits & 0x1:
-            raise SubmissionError(f"{zip_path}: member {info.filename!r} is encrypted")
-        total += info.file_size
-        if total > max_bytes:
-            raise SubmissionError(
-                f"{zip_path}: uncompressed content over the submission limit of {max_bytes} bytes"
-            )
         members.append(info)
     files = [PurePosixPath(i.filename) for i in members if not i.is_dir()]
     return _code_root(zip_path, files), members
-
-
-def _extract(zip_path: Path, members: list[zipfile.ZipInfo], dest: Path, max_bytes: int) -> None:
-    written = 0
-    with zipfile.ZipFile(zip_path) as zf:
-        for info in members:
-            target = dest.joinpath(*PurePosixPath(info.filename).parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Count the bytes actually inflated: a forged header cannot lie past the limit.
-            with zf.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise SubmissionError(
-                            f"{zip_path}: inflates past the submission limit of "
-                            f"{max_bytes} bytes (member {info.filename!r})"
-                        )
-                    dst.write(chunk)
-            mode = (info.external_attr >> 16) & 0o777
-            # Keep the executable bit, never group/other write or setuid bits.
-            os.chmod(target, 0o755 if mode & 0o100 else 0o644)
 
 
 def resolve_code(
@@ -220,9 +175,9 @@ def resolve_code(
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".tmp", dir=workdir))
     try:
         try:
-            _extract(path, members, tmp, max_bytes)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-            raise SubmissionError(f"{path}: corrupt zip ({e})") from None
+            archives.extract_into(path, tmp, _policy(max_bytes), members=members)
+        except archives.ArchiveError as e:
+            raise SubmissionError(str(e)) from None
         os.chmod(tmp, 0o755)
         dest = workdir / path.stem
         n = 1

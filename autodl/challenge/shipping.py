@@ -1,8 +1,8 @@
 """Folders as zip bytes, to send them through Ray's object store between machines.
 
 Submissions and datasets go to the nodes this way, and finished run folders come back.
-Extraction refuses what could land outside the target (absolute names, ``..``, links):
-a run folder comes from a node that ran untrusted code.
+Extraction (:mod:`autodl.archives`) refuses what could land outside the target (absolute
+names, ``..``, ``\\``, links): a run folder comes from a node that ran untrusted code.
 
 >>> import tempfile, pathlib
 >>> src = pathlib.Path(tempfile.mkdtemp()); (src / "a").mkdir()
@@ -20,6 +20,10 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+
+from autodl import archives
+
+_POLICY = archives.Policy(keep_private=True)
 
 
 class ShippingError(ValueError):
@@ -55,24 +59,15 @@ def pack(folder: str | os.PathLike[str], *, exclude: Iterable[str] = ()) -> byte
 
 
 def unpack(data: bytes, target: str | os.PathLike[str]) -> None:
-    """Extract zip bytes made by :func:`pack` into ``target`` (created when missing)."""
+    """Extract zip bytes made by :func:`pack` as ``target`` (absent, or an empty folder),
+    by the rules of :mod:`autodl.archives`: nothing is left in place when it refuses."""
     target = Path(target)
-    target.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in zf.infolist():
-            name = PurePosixPath(info.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
-                raise ShippingError(f"archive member {info.filename!r} would land outside")
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise ShippingError(f"archive member {info.filename!r} is a link")
-            dest = target.joinpath(*name.parts)
-            if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
-            if mode & 0o111:
-                dest.chmod(0o755)
+    try:
+        # Owner-only files (a task's solution) stay so on the other machine.
+        archives.extract(data, target, _POLICY, name=f"zip bytes for {target}")
+    except archives.ArchiveError as e:
+        if e.reason is archives.Refusal.OUTSIDE:
+            raise ShippingError(
+                f"{e.archive}: member {e.member!r} would land outside {target}"
+            ) from None
+        raise ShippingError(str(e)) from None

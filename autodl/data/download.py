@@ -10,7 +10,8 @@
   (status 200) is read again from the start.
 - **Checked**: the bytes received must be the count the server announced, and the
   size and SHA-256 of the table when it knows them; every zip member's CRC-32 must
-  match; the unpacked folder must be an AutoDL task with its solution.
+  match, and no member may land outside the task folder, be a link or be encrypted
+  (:mod:`autodl.archives`); the unpacked folder must be an AutoDL task with its solution.
 - **Atomic**: ``<file>.part`` is renamed to ``<file>`` only once checked, and the task
   folder is unpacked aside and renamed; on any mismatch the bad bytes are deleted and
   :class:`DownloadError` names the file and the URL: nothing that looks complete stays.
@@ -27,10 +28,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from autodl import archives
 from autodl.data.public import FilePart, PublicDataset
 
 CHUNK = 1 << 16
@@ -102,21 +103,18 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# Datasets run to gigabytes in a few members: no byte or count limit, but every member's
+# CRC-32 is read before a download is kept.
+_POLICY = archives.Policy(verify_crc=True)
+
+
 def _check_zip(path: Path, where: str) -> None:
+    """The archive rules of :mod:`autodl.archives` (paths, links, encryption) and every
+    member's CRC-32, before the file is kept."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()  # reads every member, checking its CRC-32
-            names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise DownloadError(f"{where}: not a readable zip archive ({e})") from None
-    except Exception as e:  # zlib.error and others a corrupt deflate stream raises
-        raise DownloadError(f"{where}: corrupt zip archive ({type(e).__name__}: {e})") from None
-    if bad is not None:
-        raise DownloadError(f"{where}: member {bad!r} fails its CRC-32 check (corrupt archive)")
-    for name in names:
-        p = PurePosixPath(name)
-        if p.is_absolute() or ".." in p.parts:
-            raise DownloadError(f"{where}: member {name!r} would land outside the task folder")
+        archives.check(path, _POLICY, name=where)
+    except archives.ArchiveError as e:
+        raise DownloadError(str(e)) from None
 
 
 def fetch(
@@ -198,9 +196,10 @@ def download_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.", suffix=".tmp", dir=out_dir))
     try:
         for z in zips:
-            _check_zip(z, str(z))
-            with zipfile.ZipFile(z) as zf:
-                zf.extractall(tmp)
+            try:  # the same rules as fetch's check; CRCs are tested again as members inflate
+                archives.extract_into(z, tmp, _POLICY)
+            except archives.ArchiveError as e:
+                raise DownloadError(str(e)) from None
         root = tmp
         inner = [p for p in tmp.iterdir() if p.is_dir()]
         if not list(tmp.glob("*.data")) and len(inner) == 1:

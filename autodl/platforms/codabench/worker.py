@@ -26,11 +26,11 @@ import shutil
 import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autodl import archives
 from autodl.platforms.codabench.rules import read_metadata_command
 
 CAP_DROP = (
@@ -87,16 +87,18 @@ def mounts(root: Path, kind: str, *, is_scoring: bool, data_dir: Path) -> dict[s
 
 def unpack(source: Path, dest: Path) -> None:
     """Put a bundle entry where the worker would: the platform stores a folder as the zip
-    of its contents, and the worker extracts that zip into ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
+    of its contents, and the worker extracts that zip into ``dest`` (new or empty).
+
+    The worker calls zipfile's ``extractall``, which quietly rewrites a hostile name (drops
+    ``..`` and a leading ``/``); here the rules of :mod:`autodl.archives` refuse it
+    instead: :class:`~autodl.archives.ArchiveError` for a member that could land outside
+    ``dest``, a link or an encrypted member, and nothing is left in ``dest``."""
     if source.is_dir():
         with tempfile.TemporaryDirectory(prefix="autodl-cb-") as tmp:
             archive = shutil.make_archive(os.path.join(tmp, source.name), "zip", source)
-            with zipfile.ZipFile(archive) as zf:
-                zf.extractall(dest)
+            archives.extract(archive, dest, name=f"{source} (as a zip)")
     else:
-        with zipfile.ZipFile(source) as zf:
-            zf.extractall(dest)
+        archives.extract(source, dest)
 
 
 @dataclass
