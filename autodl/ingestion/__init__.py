@@ -6,6 +6,8 @@
 - :mod:`.options` (what a caller decides), :mod:`.replies` (checking what the worker
   sends), :mod:`.repair` (ingestion's files in the output folder, restored when
   tampered with), :mod:`.output` (the worker's stdout/stderr);
+- :mod:`.launch`, :mod:`.child`, :mod:`.channel`, :mod:`.outcome` (the supervisor's
+  parts: the worker's start, its process, the message exchange, a run's end);
 - :mod:`.api`, :mod:`.messages`, :mod:`.limits`, :mod:`.sandbox`, :mod:`.progress`: the
   pieces.
 

@@ -176,9 +176,7 @@ CODE = "/sandbox/code"
 DATA = "/sandbox/data"
 
 
-def mounts_for(
-    code: Path, data: Path, python: WorkerPython | None = None
-) -> list[bwrap_mod.Mount]:
+def mounts_for(code: Path, data: Path, python: WorkerPython | None = None) -> list[bwrap_mod.Mount]:
     """The interpreter (``python``, default ours) and autodl at their own paths; the code
     at :data:`CODE` and the ``<name>.data`` folder at ``DATA/<name>.data``, all read-only."""
     import autodl
