@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import Any
 
 from autodl import protocol
 from autodl.protocol import Status
@@ -113,28 +114,19 @@ def watch_folder(
     time_budget: float | None = None,
     t0: float = DEFAULT_T0,
     *,
-    seed: int = 0,
-    bootstrap: bool = True,
-    draw: bool = True,
     poll_interval: float = 1.0,
     start_timeout: float = 1800.0,
     kill_grace: float = 0.0,
     term_timeout: float = 5.0,
-    stable_after: float = 2.0,
-    compat: str = "autodl",
+    **options: Any,
 ) -> ScoreResult:
-    """Score live beside ingestion (see :func:`watch`) and return the final result."""
+    """Score live beside ingestion (see :func:`watch`) and return the final result.
+
+    ``options`` are :class:`~autodl.scoring.scorer.Scorer`'s (``seed``, ``bootstrap``,
+    ``draw``, ``stable_after``, ``compat``).
+    """
     scorer = Scorer(
-        solution_dir,
-        prediction_dir,
-        score_dir,
-        time_budget=time_budget,
-        t0=t0,
-        seed=seed,
-        bootstrap=bootstrap,
-        draw=draw,
-        stable_after=stable_after,
-        compat=compat,
+        solution_dir, prediction_dir, score_dir, time_budget=time_budget, t0=t0, **options
     )
     return watch(
         scorer,

@@ -14,14 +14,23 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from autodl.protocol import ScoreRecord, Status
 from autodl.scoring.curve import LearningCurve
 
-__all__ = ["PredictionScore", "ScoreResult"]
+__all__ = ["Note", "PredictionScore", "ScoreResult"]
+
+
+class Note(NamedTuple):
+    """One message for :meth:`autodl.scoring.Scorer.note`: its text, status and log level."""
+
+    text: str
+    status: Status | None = None  # None: only said, not a problem
+    level: int = logging.WARNING
 
 
 @dataclass
@@ -83,6 +92,16 @@ class ScoreResult:
         if self.time_budget is None:
             return []
         return [p for p in self.scored if 0 <= self.seconds(p) <= self.time_budget]  # type: ignore[operator]
+
+    def curve_of(self, scores: list[float]) -> LearningCurve:
+        """The learning curve of ``scores``, one per prediction :attr:`on_curve`, in order."""
+        return LearningCurve(
+            timestamps=tuple(self.seconds(p) for p in self.on_curve),  # type: ignore[misc]
+            scores=tuple(scores),
+            time_budget=self.time_budget,  # type: ignore[arg-type]
+            t0=self.t0,
+            task_name=self.task_name,
+        )
 
     @property
     def timestamps(self) -> list[float]:

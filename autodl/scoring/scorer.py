@@ -1,8 +1,9 @@
 """Score a prediction folder against its solution: the :class:`Scorer`, offline or live.
 
-(About 600 lines, on purpose: one class holds a scoring's state, which every poll of a
-folder that may still be written updates; records, live watching and outputs are in
-:mod:`.result`, :mod:`.live` and :mod:`.outputs`.)
+One class holds a scoring's state, which every poll of a folder that may still be written
+updates. What it reads is checked in :mod:`.solution`, :mod:`.start_file`,
+:mod:`.prediction_file` and :mod:`.end_file`; error bars are :mod:`.bootstrap`'s; records,
+live watching and outputs are in :mod:`.result`, :mod:`.live` and :mod:`.outputs`.
 
 The folder is read only through :mod:`autodl.protocol` (``start.txt``, ``<task>.predict_<k>``,
 ``end.txt``), so any producer of that format is scored. Each prediction gets its NAUC
@@ -22,34 +23,30 @@ from __future__ import annotations
 import logging
 import math
 import os
-import stat
-import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from autodl import protocol
 from autodl.protocol import ProtocolError, Status
-from autodl.protocol.predictions import (
-    MAX_START_BYTES,
-    FileTooLarge,
-    file_kind,
-    parse_mapping,
-    parse_matrix,
-    read_regular,
-    scan_predictions,
+from autodl.protocol.predictions import scan_predictions
+from autodl.scoring import end_file, start_file
+from autodl.scoring.bootstrap import (
+    ALC_BOOTSTRAP_CURVES,
+    NAUC_BOOTSTRAP_RESAMPLES,
+    alc_error_bar,
+    nauc_error_bar,
+    resample_indices,
+    resampled_naucs,
 )
-from autodl.scoring.curve import COMPAT_RULES, DEFAULT_T0, LearningCurve, alc_2019
-from autodl.scoring.metrics import accuracy, is_multiclass, nauc, valid_columns
-from autodl.scoring.result import PredictionScore, ScoreResult
+from autodl.scoring.curve import COMPAT_RULES, DEFAULT_T0, alc_2019
+from autodl.scoring.metrics import accuracy, is_multiclass, nauc
+from autodl.scoring.prediction_file import FileStat, Quietness, file_stat, read_prediction
+from autodl.scoring.result import Note, PredictionScore, ScoreResult
+from autodl.scoring.solution import read_solution
 
-__all__ = [
-    "ALC_BOOTSTRAP_CURVES",
-    "NAUC_BOOTSTRAP_RESAMPLES",
-    "SEVERITY",
-    "Scorer",
-    "score_folder",
-]
+__all__ = ["SEVERITY", "Scorer", "score_folder"]
 
 log = logging.getLogger("autodl.scoring")
 
@@ -61,15 +58,6 @@ SEVERITY = (
     Status.INGESTION_FAILED,
     Status.BAD_INPUT,
 )
-
-NAUC_BOOTSTRAP_RESAMPLES = 10  # resamples of the last prediction (as the 2019 program)
-ALC_BOOTSTRAP_CURVES = 5  # resampled learning curves
-
-# A prediction file may hold at most this many bytes per value (the longest repr of a
-# float64, a sign and a separator), plus slack: more is not a prediction, and reading
-# gigabytes would exhaust the scorer's memory.
-PREDICTION_BYTES_PER_VALUE = 25
-PREDICTION_SLACK_BYTES = 1024 * 1024
 
 
 # --------------------------------------------------------------------------- the scorer
@@ -111,8 +99,8 @@ class Scorer:
         self.start: protocol.StartInfo | None = None
         self.scores: dict[int, PredictionScore] = {}
         self.stable_after = stable_after
-        self._stats: dict[int, tuple[tuple[int, int] | None, float]] = {}
-        self._judged: dict[int, tuple[int, int] | None] = {}
+        self._quiet = Quietness()
+        self._judged: dict[int, FileStat] = {}  # k -> its stat when judged
         self._said: set[str] = set()
         self._last_array: np.ndarray | None = None
         self._finished = False
@@ -125,9 +113,7 @@ class Scorer:
         self._load_solution()
         self._boot_idx: list[np.ndarray] = []
         if self.solution is not None and bootstrap:
-            rng = np.random.default_rng(seed)
-            n = self.solution.shape[0]
-            self._boot_idx = [rng.integers(0, n, n) for _ in range(ALC_BOOTSTRAP_CURVES)]
+            self._boot_idx = resample_indices(self.solution.shape[0], seed)
 
     # ---------------------------------------------------------------- messages
 
@@ -143,6 +129,10 @@ class Scorer:
         log.log(level, text)
         if status is not None:
             self.problems.setdefault(status, text)
+
+    def _say(self, note: Note | None) -> None:
+        if note is not None:
+            self.note(note.text, note.status, level=note.level)
 
     # ---------------------------------------------------------------- inputs
 
@@ -161,32 +151,9 @@ class Scorer:
     def _load_solution(self) -> None:
         try:
             self.task_name, path = protocol.find_solution(self.solution_dir)
+            sol = read_solution(path)  # after: a bad solution still names the task
         except ProtocolError as e:
             self.note(str(e), Status.BAD_SOLUTION, level=logging.ERROR)
-            return
-        try:
-            sol = protocol.read_matrix(path, name="solution")
-        except ProtocolError as e:
-            self.note(str(e), Status.BAD_SOLUTION, level=logging.ERROR)
-            return
-        if sol.size == 0:
-            self.note(f"{path}: the solution is empty", Status.BAD_SOLUTION, level=logging.ERROR)
-            return
-        if not np.isfinite(sol).all():
-            i, j = np.argwhere(~np.isfinite(sol))[0]
-            self.note(
-                f"{path}: line {i + 1}, column {j + 1}: {float(sol[i, j])!r} "
-                "is not a finite number",
-                Status.BAD_SOLUTION,
-                level=logging.ERROR,
-            )
-            return
-        if not valid_columns(sol).any():
-            self.note(
-                f"{path}: no label column holds both classes (0 and 1), so NAUC is undefined",
-                Status.BAD_SOLUTION,
-                level=logging.ERROR,
-            )
             return
         self.solution_path = path
         self.solution = sol
@@ -209,131 +176,31 @@ class Scorer:
 
     def refresh_start(self, final: bool) -> None:
         """Read ``start.txt`` again (live, only once its last line is whole)."""
-        path = self.prediction_dir / protocol.START_FILE
-        try:
-            text = read_regular(path, limit=MAX_START_BYTES)
-        except FileNotFoundError:
-            if final:
-                self.note(
-                    f"{path}: file not found: no timestamps, so no learning curve (ALC 0)",
-                    Status.BAD_INPUT,
-                )
-            return
-        except NotADirectoryError:
-            return
-        except ProtocolError as e:  # a FIFO, a link, a huge file: never read
-            if final:
-                self.note(f"{e} (no learning curve can be drawn from it)", Status.BAD_INPUT)
-            return
-        if not final and not text.endswith(b"\n"):
-            return  # a timestamp line is being appended; read it on the next poll
-        try:
-            self.start = protocol.read_start(self.prediction_dir)
-        except ValueError as e:  # ProtocolError, or bytes that are not UTF-8
-            if final:  # live, a later poll may find it whole
-                what = str(e) if isinstance(e, ProtocolError) else f"{path}: {e}"
-                self.note(f"{what} (no learning curve can be drawn from it)", Status.BAD_INPUT)
-            return
-        if final:
-            for k in sorted(self.start.bad_timestamps):
-                self.note(
-                    f"{self.start.bad_timestamps[k]}; prediction {k} is left off the learning "
-                    "curve",
-                    Status.BAD_INPUT,
-                )
+        start, notes = start_file.read_start(self.prediction_dir, final)
+        if start is not None:
+            self.start = start
+        for note in notes:
+            self._say(note)
 
     # ---------------------------------------------------------------- predictions
-
-    def _read_prediction(
-        self, k: int, path: Path
-    ) -> tuple[PredictionScore, np.ndarray | None, bool]:
-        """Read and score one file: (entry, array if valid, whether it looked complete).
-
-        "Looked complete": size and mtime did not change while it was read and its last byte
-        is a newline (every writer of the format ends each line with one).
-        """
-        assert self.solution is not None
-        entry = PredictionScore(k=k, path=path)
-        before = self._stat(path)
-        n, m = self.solution.shape
-        limit = n * m * PREDICTION_BYTES_PER_VALUE + PREDICTION_SLACK_BYTES
-        try:
-            text = read_regular(path, limit=limit, follow_symlinks=False)
-            pred = parse_matrix(text, path)
-        except FileNotFoundError:
-            entry.error = f"{path}: removed while being read"
-            return entry, None, False
-        except FileTooLarge as e:
-            entry.error = f"{e} (a prediction of {n} x {m} values takes far less)"
-            return entry, None, False
-        except ProtocolError as e:
-            entry.error = str(e)
-            return entry, None, False
-        ends_with_newline = text.endswith(b"\n")
-        looked_complete = ends_with_newline and before is not None and before == self._stat(path)
-        if pred.shape[0] != n:
-            entry.error = (
-                f"{path}: {pred.shape[0]} rows, but the solution {self.solution_path.name} "
-                f"has {n} (one line per test example)"
-            )
-        elif pred.shape[1] != m:
-            entry.error = (
-                f"{path}: {pred.shape[1]} values per line, but the solution "
-                f"{self.solution_path.name} has {m} labels"
-            )
-        elif not np.isfinite(pred).all():
-            bad = ~np.isfinite(pred)
-            i, j = np.argwhere(bad)[0]
-            entry.error = (
-                f"{path}: line {i + 1}, column {j + 1}: {float(pred[i, j])!r} is not a finite "
-                f"number ({int(bad.sum())} such value(s))"
-            )
-        if entry.error is not None:
-            return entry, None, looked_complete
-        return entry, pred, looked_complete
 
     def _score(self, entry: PredictionScore, pred: np.ndarray) -> None:
         assert self.solution is not None
         entry.nauc = nauc(self.solution, pred)
         if self.multiclass:
             entry.accuracy = accuracy(self.solution, pred)
-        for idx in self._boot_idx:
-            entry.bootstrap_nauc.append(self._nauc_or_nan(self.solution[idx], pred[idx]))
+        entry.bootstrap_nauc.extend(resampled_naucs(self.solution, pred, self._boot_idx))
         latest = max((p.k for p in self.scores.values() if p.error is None), default=-1)
         if entry.k >= latest:
             self._last_array = pred
-
-    @staticmethod
-    def _nauc_or_nan(solution: np.ndarray, prediction: np.ndarray) -> float:
-        try:
-            return nauc(solution, prediction)
-        except ValueError:  # a resample may hold a single class in every column
-            return float("nan")
-
-    @staticmethod
-    def _stat(path: Path) -> tuple[int, int] | None:
-        try:
-            st = path.stat()
-        except OSError:
-            return None
-        return st.st_size, st.st_mtime_ns
-
-    def _quiet_for(self, k: int, path: Path) -> float:
-        """Seconds for which the file's size and mtime have not changed (0 when just seen)."""
-        now_stat, now = self._stat(path), time.monotonic()
-        seen = self._stats.get(k)
-        if seen is None or seen[0] != now_stat:
-            self._stats[k] = (now_stat, now)
-            return 0.0
-        return now - seen[1]
 
     def poll(self, final: bool = False) -> bool:
         """Score the predictions that are complete; returns True when something changed.
 
         Live (``final=False``) a listed file is read only once start.txt holds its timestamp
         or it has been quiet (same size and mtime) for ``stable_after`` seconds; it is
-        accepted when it looked complete while read (see :meth:`_read_prediction`) or is
-        quiet, else retried on the next poll. A file judged bad is judged again if it
+        accepted when it looked complete while read (see :func:`.prediction_file.read_prediction`)
+        or is quiet, else retried on the next poll. A file judged bad is judged again if it
         changes. ``final=True`` (ingestion has ended) reads and judges everything.
         """
         if self.solution is None:
@@ -361,10 +228,10 @@ class Scorer:
                     level=logging.INFO,
                 )
                 continue
-            quiet = self._quiet_for(k, path)
+            quiet = self._quiet.quiet_for(k, path)
             entry = self.scores.get(k)
             if entry is not None:
-                if entry.error is not None and self._judged.get(k) != self._stat(path):
+                if entry.error is not None and self._judged.get(k) != file_stat(path):
                     del self.scores[k]  # rewritten since it was judged bad: judge again
                     changed = True
                 else:
@@ -375,11 +242,13 @@ class Scorer:
             stable = quiet >= self.stable_after
             if not (final or k in stamps or stable):
                 continue
-            entry, pred, looked_complete = self._read_prediction(k, path)
+            entry, pred, looked_complete = read_prediction(
+                k, path, self.solution.shape, self.solution_path.name
+            )
             if not (final or stable or (pred is not None and looked_complete)):
                 continue  # maybe still being written by a producer that does not rename
             entry.timestamp = stamps.get(k)
-            self._judged[k] = self._stat(path)
+            self._judged[k] = file_stat(path)
             self.scores[k] = entry
             changed = True
             if pred is None:
@@ -416,38 +285,11 @@ class Scorer:
         budget = self.time_budget
         start_time = self.start.start_time if self.start is not None else None
         scored = [p for p in preds if p.error is None and p.timestamp is not None]
-        if self._finished:
-            for p in preds:
-                if p.error is None and p.timestamp is None and self.start is not None:
-                    self.note(
-                        f"{self.prediction_dir / protocol.START_FILE}: no timestamp for "
-                        f"prediction {p.k}; it is left off the learning curve",
-                        Status.BAD_INPUT,
-                    )
-        if start_time is not None and budget is not None:
-            prev = None
-            for p in scored:
-                t = p.timestamp - start_time  # type: ignore[operator]
-                if t < 0:
-                    self.note(
-                        f"{protocol.START_FILE}: prediction {p.k} is timestamped {-t:.3f} s before "
-                        "start_time; it is left off the learning curve",
-                        Status.BAD_INPUT,
-                    )
-                elif t > budget:
-                    self.note(
-                        f"prediction {p.k} was made at t = {t:.2f} s, after the time budget "
-                        f"of {budget:g} s: it does not count in the ALC",
-                    )
-                if prev is not None and p.timestamp < prev.timestamp:  # type: ignore[operator]
-                    self.note(
-                        f"{protocol.START_FILE}: timestamps out of order: prediction {p.k} "
-                        f"({p.timestamp!r}) is earlier than prediction {prev.k} "
-                        f"({prev.timestamp!r}); the learning curve takes predictions in "
-                        "time order",
-                        Status.BAD_INPUT,
-                    )
-                prev = p
+        notes = start_file.timestamp_notes(
+            preds, self.prediction_dir, self.start, budget, self._finished
+        )
+        for note in notes:
+            self._say(note)
         duration = (scored[-1].timestamp - start_time) if scored else 0.0  # type: ignore[operator]
         status = next((s for s in SEVERITY if s in self.problems), None)
         if status is None:
@@ -469,43 +311,19 @@ class Scorer:
             compat=self.compat,
         )
         if start_time is not None and budget is not None and not self.bad_option:
-            result.curve = self._curve(result, [p.nauc for p in result.on_curve])  # type: ignore[misc]
+            result.curve = result.curve_of([p.nauc for p in result.on_curve])  # type: ignore[misc]
             if self.compat == "2019":  # every prediction, by k, those past the budget too
                 result.alc = alc_2019(result.timestamps, result.nauc_scores, budget, self.t0)
             else:
                 result.alc = result.curve.alc()
         return result
 
-    def _curve(self, result: ScoreResult, scores: list[float]) -> LearningCurve:
-        """The learning curve of ``scores``, one per prediction on ``result``'s curve."""
-        return LearningCurve(
-            timestamps=tuple(result.seconds(p) for p in result.on_curve),  # type: ignore[misc]
-            scores=tuple(scores),
-            time_budget=result.time_budget,  # type: ignore[arg-type]
-            t0=self.t0,
-            task_name=self.task_name,
-        )
-
     def _error_bars(self, result: ScoreResult) -> None:
         if not self.bootstrap or self.solution is None or result.curve is None:
             return
         if self._last_array is not None and result.scored:
-            rng = np.random.default_rng(self.seed + 1)
-            n = self.solution.shape[0]
-            values = []
-            for _ in range(NAUC_BOOTSTRAP_RESAMPLES):
-                idx = rng.integers(0, n, n)
-                values.append(self._nauc_or_nan(self.solution[idx], self._last_array[idx]))
-            arr = np.array(values)
-            if np.isfinite(arr).any():
-                result.nauc_error_bar = (float(np.nanmean(arr)), float(np.nanstd(arr)))
-        alcs = []
-        for j in range(len(self._boot_idx)):
-            scores = [p.bootstrap_nauc[j] for p in result.on_curve]
-            if np.isfinite(scores).all():
-                alcs.append(self._curve(result, scores).alc())
-        if alcs:
-            result.alc_error_bar = (float(np.mean(alcs)), float(np.std(alcs)))
+            result.nauc_error_bar = nauc_error_bar(self.solution, self._last_array, self.seed)
+        result.alc_error_bar = alc_error_bar(result, len(self._boot_idx))
 
     def write_outputs(self, result: ScoreResult, *, live: bool) -> None:
         """Rewrite every file of the score folder from ``result`` (each atomically)."""
@@ -518,72 +336,18 @@ class Scorer:
     def end_present(self) -> bool:
         """Whether ``end.txt`` exists as a regular file (live: ingestion has ended).
 
-        Anything else by that name (a FIFO, a link, a directory) is noted and ignored: it
-        is never opened, and live scoring goes on to the deadline.
+        Anything else by that name is noted and ignored, and live scoring goes on to the
+        deadline (:func:`~autodl.scoring.end_file.end_present`).
         """
-        path = self.prediction_dir / protocol.END_FILE
-        try:
-            mode = os.lstat(path).st_mode
-        except (FileNotFoundError, NotADirectoryError):
-            return False
-        if stat.S_ISREG(mode):
-            return True
-        self.note(
-            f"{path}: is {file_kind(mode)}, not a regular file; not read, and not taken as "
-            "the end of ingestion",
-            Status.BAD_INPUT,
-        )
-        return False
-
-    def _read_end(self) -> protocol.EndInfo | None:
-        # As protocol.read_end, but read with read_regular: bounded and never blocking.
-        path = self.prediction_dir / protocol.END_FILE
-        try:
-            data = parse_mapping(path, read_regular(path, limit=MAX_START_BYTES))
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        try:
-            return protocol.EndInfo(
-                ingestion_duration=float(data.get("ingestion_duration", 0.0)),
-                ingestion_success=int(data.get("ingestion_success", 0)),
-                end_time=float(data.get("end_time", 0.0)),
-            )
-        except (TypeError, ValueError, OverflowError) as e:
-            raise ProtocolError(f"{path}: bad value: {e}") from None
-
-    def _check_end(self) -> None:
-        try:
-            end = self._read_end()
-        except ProtocolError as e:
-            self.note(str(e), Status.BAD_INPUT)
-            return
-        if end is None:
-            self.note(
-                f"{self.prediction_dir / protocol.END_FILE}: not found: ingestion had not "
-                "finished; scoring the predictions that exist",
-                level=logging.INFO,
-            )
-        elif not end.ingestion_success:
-            detail = ""
-            try:
-                # Checked first: a FIFO by that name would block the reader.
-                read_regular(self.prediction_dir / protocol.INGESTION_FILE, limit=MAX_START_BYTES)
-                info = protocol.read_ingestion_record(self.prediction_dir)
-                detail = f" (status {info.status.value!r}: {info.error})"
-            except (ProtocolError, OSError):  # ingestion.json is ingestion's extra, not 2019's
-                pass
-            self.note(
-                f"{self.prediction_dir / protocol.END_FILE}: ingestion_success is 0: "
-                f"ingestion reported a failure{detail}; scoring the predictions it made",
-                Status.INGESTION_FAILED,
-                level=logging.ERROR,
-            )
+        present, problem = end_file.end_present(self.prediction_dir)
+        self._say(problem)
+        return present
 
     def finish(self, *, check_end: bool = True) -> ScoreResult:
         """Final pass: every remaining prediction, final checks, error bars, final outputs."""
         self.poll(final=True)
         if check_end and self.solution is not None:
-            self._check_end()
+            self._say(end_file.check_end(self.prediction_dir))
         self._finished = True
         if self.solution is not None and not self.scores:
             self.note(
@@ -624,25 +388,14 @@ def score_folder(
     score_dir: str | os.PathLike[str],
     time_budget: float | None = None,
     t0: float = DEFAULT_T0,
-    *,
-    seed: int = 0,
-    bootstrap: bool = True,
-    draw: bool = True,
-    compat: str = "autodl",
+    **options: Any,
 ) -> ScoreResult:
     """Score a finished prediction folder and write the score folder; see the module doc.
 
+    ``options`` are :class:`Scorer`'s (``seed``, ``bootstrap``, ``draw``, ``compat``);
     ``compat="2019"`` makes the ALC the 2019 program's number (:func:`~.curve.alc_2019`).
     """
     scorer = Scorer(
-        solution_dir,
-        prediction_dir,
-        score_dir,
-        time_budget=time_budget,
-        t0=t0,
-        seed=seed,
-        bootstrap=bootstrap,
-        draw=draw,
-        compat=compat,
+        solution_dir, prediction_dir, score_dir, time_budget=time_budget, t0=t0, **options
     )
     return scorer.finish()
