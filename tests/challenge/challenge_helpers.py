@@ -1,16 +1,19 @@
 """Helpers of the challenge tests: run folders as the runner and scorer leave them, tiny
-real tasks and submissions."""
+real tasks and submissions (CENTROID and submission() live in tests/challenge_files.py,
+shared with the Docker and bundle tests)."""
 
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import numpy as np
+from challenge_files import CENTROID, submission
 
 from autodl.data import write_task
 from autodl.protocol import write_learning_curve, write_scores_json
+
+__all__ = ["CENTROID", "FRAGILE", "ZEROS", "blobs", "submission", "write_run"]
 
 
 def write_run(
@@ -79,27 +82,6 @@ def write_run(
 
 # --------------------------------------------------------------------------- real runs
 
-# Nearest class centroid: learns the blobs at once, one prediction, then stops.
-CENTROID = """
-import numpy as np
-
-class Model:
-    def __init__(self, metadata):
-        self.done_training = False
-
-    def fit(self, dataset, remaining_time_budget=None):
-        x, y = dataset.to_numpy()
-        x = x.reshape(len(x), -1)
-        self.centroids = (y.T @ x) / np.maximum(y.sum(axis=0), 1)[:, None]
-
-    def predict(self, dataset, remaining_time_budget=None):
-        x, _ = dataset.to_numpy()
-        x = x.reshape(len(x), -1)
-        d = ((x[:, None, :] - self.centroids[None]) ** 2).sum(axis=2)
-        self.done_training = True
-        return -d
-"""
-
 # Constant predictions: NAUC 0 whatever the timing, so ALC is exactly 0.
 ZEROS = """
 import numpy as np
@@ -135,10 +117,3 @@ def blobs(root: Path, name: str, classes: int, features: int, seed: int) -> Path
         return (centers[y] + rng.normal(0, 1, (n, features))).astype(np.float32), y
 
     return write_task(root, name, train=sample(60), test=sample(30), output_dim=classes)
-
-
-def submission(root: Path, name: str, code: str) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    (folder / "model.py").write_text(textwrap.dedent(code))
-    return folder

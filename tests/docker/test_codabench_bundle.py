@@ -15,6 +15,7 @@ import zipfile
 
 import pytest
 import yaml
+from challenge_files import CENTROID, challenge_file
 
 from autodl.platforms.codabench import check_bundle
 from autodl.platforms.codabench.worker import run_step, unpack
@@ -22,37 +23,14 @@ from autodl.protocol import SCORES_JSON, Status
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-# Native API, deterministic: class centroids, one prediction.
-CENTROID = """
-import numpy as np
-
-
-class Model:
-    def __init__(self, metadata):
-        self.done_training = False
-
-    def fit(self, dataset, remaining_time_budget=None):
-        x, y = dataset.to_numpy()
-        x = x.reshape(len(x), -1)
-        self.centroids = (y.T @ x) / np.maximum(y.sum(axis=0), 1)[:, None]
-
-    def predict(self, dataset, remaining_time_budget=None):
-        x, _ = dataset.to_numpy()
-        d = ((x.reshape(len(x), 1, -1) - self.centroids[None]) ** 2).sum(axis=2)
-        self.done_training = True
-        return -d
-"""
-
 
 def test_bundle_runs_as_codabench_runs_it(tmp_path, cli, engine, cpu_image, task):
-    (tmp_path / "centroid").mkdir()
-    (tmp_path / "centroid" / "model.py").write_text(CENTROID)
-    config = tmp_path / "challenge.yaml"
-    config.write_text(
-        "title: Codabench check\n"
-        "defaults: {time_budget: 20, construction_budget: 60}\n"
-        f"datasets: {{blobs: {task}}}\n"
-        "submissions: {centroid: centroid}\n"
+    config = challenge_file(
+        tmp_path,
+        {"blobs": task},
+        {"centroid": CENTROID},
+        title="Codabench check",
+        defaults={"time_budget": 20, "construction_budget": 60},
     )
     bundle_zip = tmp_path / "competition.zip"
     proc = cli("bundle", config, "-o", bundle_zip, "--docker-image", cpu_image)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from challenge_files import challenge_file
 
 MODEL = """
 import numpy as np
@@ -41,13 +42,10 @@ def task(tmp_path_factory) -> Path:
 @pytest.fixture
 def challenge(tmp_path, task) -> Path:
     """A challenge YAML with one dataset (budget 20 s, construction 30 s) and one submission."""
-    (tmp_path / "zero").mkdir()
-    (tmp_path / "zero" / "model.py").write_text(MODEL)
-    path = tmp_path / "challenge.yaml"
-    path.write_text(
-        "title: Bundle test\n"
-        "defaults: {time_budget: 20, t0: 30}\n"
-        f"datasets:\n  blobs: {{path: {task}, construction_budget: 30}}\n"
-        "submissions: {zero: zero}\n"
+    return challenge_file(
+        tmp_path,
+        {"blobs": {"path": task, "construction_budget": 30}},
+        {"zero": MODEL},
+        title="Bundle test",
+        defaults={"time_budget": 20, "t0": 30},
     )
-    return path
