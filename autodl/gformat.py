@@ -147,9 +147,7 @@ class _Tables:
             for end in (0, 1)
         ]
         self.zero_key = np.arange(4) + len(layouts)
-        layouts += [
-            (("-0" if neg else "0") + _sep(end), 0, 0) for neg in (0, 1) for end in (0, 1)
-        ]
+        layouts += [(("-0" if neg else "0") + _sep(end), 0, 0) for neg in (0, 1) for end in (0, 1)]
         self.slow_key = len(layouts)
         layouts.append(("", 0, 0))
         count = len(layouts)

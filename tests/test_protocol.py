@@ -69,8 +69,9 @@ def test_start_and_end_files_read_back(tmp_path):
     )
     # The budget as given: never '%g'-rounded (1.23457e+06) nor with a float's '.0'.
     for budget, text in ((1234567.0, "1234567"), (7.25, "7.25"), (1200, "1200")):
-        protocol.write_start(tmp_path, ingestion_pid=7, task_name="t", time_budget=budget,
-                             start_time=1.5)
+        protocol.write_start(
+            tmp_path, ingestion_pid=7, task_name="t", time_budget=budget, start_time=1.5
+        )
         assert protocol.read_start(tmp_path).time_budget == budget
         assert f"\ntime_budget: {text}\n" in (tmp_path / "start.txt").read_text()
     assert protocol.read_end(tmp_path) is None

@@ -268,8 +268,7 @@ def _python(where: str, key: str, base: Path, value: Any) -> str:
 
     if not isinstance(value, str) or not value:
         raise ConfigError(
-            f"{where}: {key}: expected an environment name or an interpreter's path, "
-            f"got {value!r}"
+            f"{where}: {key}: expected an environment name or an interpreter's path, got {value!r}"
         )
     if not is_env_name(value):
         value = str(base / os.path.expanduser(value))

@@ -50,6 +50,7 @@ def pixels_to_float(pixels: np.ndarray, out: np.ndarray | None = None) -> np.nda
     result *= _INV255
     return result
 
+
 try:  # exact TensorFlow JPEG pixels (fast IDCT); optional
     import simplejpeg as _simplejpeg
 except ImportError:  # pragma: no cover - depends on the environment
